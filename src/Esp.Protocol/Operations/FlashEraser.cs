@@ -1,0 +1,51 @@
+using Esp.Protocol.Commands;
+using Esp.Protocol.Errors;
+using Esp.Protocol.Loader;
+
+namespace Esp.Protocol.Operations;
+
+/// <summary>erase_flash and erase_region.</summary>
+public static class FlashEraser
+{
+    public static async Task EraseAllAsync(EspSession session, IProgress<EspProgress>? progress = null, CancellationToken ct = default)
+    {
+        if (!session.IsStub)
+            throw new EspException(EspErrorCode.UnsupportedCommand, "Erasing the whole flash needs the flasher stub.",
+                "Run with a stub (--stub-file / EspStubFile), or erase a region with erase_region.");
+        await session.EnsureFlashAttachedAsync(ct).ConfigureAwait(false);
+        progress?.Report(new EspProgress("erase", 0, 1));
+        await session.Commands.ExecuteAsync(Opcode.EraseFlash, ReadOnlyMemory<byte>.Empty, timeout: session.Timeouts.ChipErase, cancellationToken: ct).ConfigureAwait(false);
+        progress?.Report(new EspProgress("erase", 1, 1));
+    }
+
+    public static async Task EraseRegionAsync(EspSession session, uint address, uint length, IProgress<EspProgress>? progress = null, CancellationToken ct = default)
+    {
+        const uint sector = ProtocolConstants.FlashSectorSize;
+        if (address % sector != 0)
+            throw new EspException(EspErrorCode.UnalignedAddress, $"The erase address 0x{address:X8} is not a multiple of 4096 (0x1000).",
+                $"Use 0x{address / sector * sector:X8} or 0x{(address / sector + 1) * sector:X8}.");
+        if (length == 0 || length % sector != 0)
+            throw new EspException(EspErrorCode.UnalignedAddress, $"The erase length {length} (0x{length:X}) is not a positive multiple of 4096 (0x1000).",
+                $"Use 0x{Math.Max(1, (length + sector - 1) / sector) * sector:X}.");
+        await session.EnsureFlashAttachedAsync(ct).ConfigureAwait(false);
+        FlashRange.Check(session, address, length);
+        var timeout = session.Timeouts.Scaled(session.Timeouts.EraseWritePerMegabyte, length);
+        progress?.Report(new EspProgress("erase", 0, length));
+        if (session.IsStub)
+        {
+            await session.Commands.ExecuteAsync(Opcode.EraseRegion, Request.Words(address, length), timeout: timeout, cancellationToken: ct).ConfigureAwait(false);
+        }
+        else
+        {
+            // The ROM erases at FLASH_BEGIN; no data follows.
+            uint eraseSize = session.Chip.IsEsp8266 ? FlashWriter.Esp8266EraseSize(address, length) : length;
+            bool fifth = (session.Chip.RomFeatures & Chips.RomFeatures.EncryptedFlag) != 0;
+            uint blocks = (length + ProtocolConstants.RomFlashBlockSize - 1) / ProtocolConstants.RomFlashBlockSize;
+            var words = fifth
+                ? Request.Words(eraseSize, blocks, ProtocolConstants.RomFlashBlockSize, address, 0)
+                : Request.Words(eraseSize, blocks, ProtocolConstants.RomFlashBlockSize, address);
+            await session.Commands.ExecuteAsync(Opcode.FlashBegin, words, timeout: timeout, cancellationToken: ct).ConfigureAwait(false);
+        }
+        progress?.Report(new EspProgress("erase", length, length));
+    }
+}

@@ -1,0 +1,34 @@
+using System.Security.Cryptography;
+using System.Text;
+using Esp.Protocol.Commands;
+using Esp.Protocol.Errors;
+using Esp.Protocol.Loader;
+
+namespace Esp.Protocol.Operations;
+
+/// <summary>SPI_FLASH_MD5: the chip hashes a flash range itself, so checking costs one round trip.</summary>
+public static class FlashMd5
+{
+    /// <summary>Returns the MD5 of <paramref name="length"/> bytes of flash at <paramref name="address"/> as lowercase hex.</summary>
+    public static async Task<string> ComputeAsync(EspSession session, uint address, uint length, CancellationToken ct = default)
+    {
+        if (!session.IsStub && (session.Chip.RomFeatures & Chips.RomFeatures.Md5) == 0)
+            throw new EspException(EspErrorCode.UnsupportedCommand,
+                $"The {session.Chip.Name} ROM loader cannot compute a flash MD5, so the flash cannot be checked.",
+                "Run with a flasher stub (--stub-file / EspStubFile), which can.");
+        await session.EnsureFlashAttachedAsync(ct).ConfigureAwait(false);
+        var timeout = session.Timeouts.Scaled(session.Timeouts.Md5PerMegabyte, length);
+        var reply = await session.Commands.ExecuteAsync(Opcode.SpiFlashMd5, Request.Words(address, length, 0, 0),
+            timeout: timeout, expectedDataLength: session.IsStub ? 16 : 32, cancellationToken: ct).ConfigureAwait(false);
+        // The ROM answers with 32 hex characters, the stub with the 16 raw digest bytes.
+        return session.IsStub
+            ? Convert.ToHexStringLower(reply.Data)
+            : Encoding.ASCII.GetString(reply.Data).ToLowerInvariant();
+    }
+
+    public static string Of(ReadOnlySpan<byte> data) => Convert.ToHexStringLower(MD5.HashData(data));
+
+    /// <summary>Whether the chip can hash flash in the current session.</summary>
+    public static bool IsAvailable(EspSession session) =>
+        session.IsStub || (session.Chip.RomFeatures & Chips.RomFeatures.Md5) != 0;
+}
