@@ -26,6 +26,34 @@ public static class FlashMd5
             : Encoding.ASCII.GetString(reply.Data).ToLowerInvariant();
     }
 
+    /// <summary>Hashes several ranges, keeping up to <paramref name="inFlight"/> requests in flight (one latency per window).</summary>
+    public static async Task<string[]> ComputeManyAsync(EspSession session, IReadOnlyList<(uint Address, uint Length)> ranges,
+        int inFlight = 8, CancellationToken ct = default)
+    {
+        if (ranges.Count == 0) return [];
+        if (!IsAvailable(session))
+            throw new EspException(EspErrorCode.UnsupportedCommand,
+                $"The {session.Chip.Name} ROM loader cannot compute a flash MD5.", "Run with a flasher stub (--stub-file / EspStubFile).");
+        await session.EnsureFlashAttachedAsync(ct).ConfigureAwait(false);
+        var results = new string[ranges.Count];
+        int sent = 0, done = 0;
+        var batch = new List<byte[]>();
+        while (done < ranges.Count)
+        {
+            batch.Clear();
+            while (sent < ranges.Count && sent - done < Math.Max(1, inFlight))
+            {
+                var (a, l) = ranges[sent++];
+                batch.Add(Request.Build(Opcode.SpiFlashMd5, Request.Words(a, l, 0, 0)));
+            }
+            if (batch.Count > 0) await session.Link.SendManyAsync(batch, ct).ConfigureAwait(false);
+            var timeout = session.Timeouts.Scaled(session.Timeouts.Md5PerMegabyte, ranges[done].Length);
+            var reply = await session.Commands.ReadReplyAsync(Opcode.SpiFlashMd5, timeout, session.IsStub ? 16 : 32, ct).ConfigureAwait(false);
+            results[done++] = session.IsStub ? Convert.ToHexStringLower(reply.Data) : Encoding.ASCII.GetString(reply.Data).ToLowerInvariant();
+        }
+        return results;
+    }
+
     public static string Of(ReadOnlySpan<byte> data) => Convert.ToHexStringLower(MD5.HashData(data));
 
     /// <summary>Whether the chip can hash flash in the current session.</summary>
