@@ -78,14 +78,14 @@ internal static class Identity
         return d;
     }
 
-    public static Dictionary<uint, uint> ResetRegisters(ChipProfile p, int revision, bool download)
+    public static Dictionary<uint, uint> ResetRegisters(ChipProfile p, int revision, bool download, bool qemuLike)
     {
         var d = new Dictionary<uint, uint>();
         if (p.IsEsp32)
         {
             d[0x3FF6607C] = 0x16042000 | (revision / 100 >= 3 ? 0x80000000 : 0); // APB_CTRL_DATE
             d[0x3FF5F06C] = 0x00028000;                                          // RTCCALICFG1 (gives 40 MHz with CK8M_FREQ 0x50)
-            d[0x3FF44038] = download ? 0x03u : 0x13u;                            // GPIO_STRAP
+            d[0x3FF44038] = qemuLike ? 0x0Fu : download ? 0x03u : 0x13u;         // GPIO_STRAP (QEMU straps UART_BOOT 0x0f)
             d[0x3FF48074] = 0;                                                   // RTC_CNTL_SDIO_CONF
         }
         return d;

@@ -522,6 +522,7 @@ internal sealed class Loader
             case 0x13:
             {
                 if (data.Length != 16) { StubReply(op, [], 0xC0); return; }
+                _bus.Spi.NoteRomFlashRead(byStub: true);
                 var md5 = MD5.HashData(_flash.Read(W(data, 0), (int)W(data, 1)));
                 StubReply(op, md5);
                 break;
@@ -693,6 +694,7 @@ internal sealed class Loader
             if (!legacy) _deferredError = 0xC0;
             return;
         }
+        _bus.Spi.NoteRomFlashRead(byStub: true);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         uint sent = 0, acked = 0;
         while (acked < length)

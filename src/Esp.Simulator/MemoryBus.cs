@@ -164,12 +164,21 @@ internal sealed class SpiController
         _regs[_r.Usr2] = _user2Reset;
     }
 
+    public void ResetUser2() => _regs[_r.Usr2] = _user2Reset;
+
     public bool Contains(uint addr) => addr >= _r.Base && addr < _r.Base + 0x100;
 
     public uint Read(uint addr) => _regs.TryGetValue(addr - _r.Base, out var v) ? v : 0;
 
-    /// <summary>The ROM's own flash read routine leaves USR_ADDR | USR_MISO set in SPI_USER (seen in the traces).</summary>
-    public void NoteRomFlashRead() => _regs[_r.Usr] = Read(_r.Base + _r.Usr) | 0x50000000;
+    /// <summary>
+    /// The ROM's own flash read routine leaves USR_ADDR | USR_MISO set in SPI_USER, and on the newer chips the READ
+    /// command (8-bit 0x03) in SPI_USER2; the ESP32 stub does the latter too (seen in the traces).
+    /// </summary>
+    public void NoteRomFlashRead(bool byStub = false)
+    {
+        _regs[_r.Usr] = Read(_r.Base + _r.Usr) | 0x50000000;
+        if (!_r.AddrLeftJustified || byStub) _regs[_r.Usr2] = 0x70000003;
+    }
 
     public uint User => Read(_r.Base + _r.Usr);
 

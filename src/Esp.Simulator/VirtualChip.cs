@@ -82,7 +82,7 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
         _revision = options.Revision ?? Identity.DefaultRevision(ChipKey);
         var mac = Identity.ParseMac(options.Mac ?? Identity.DefaultMacs[ChipKey]);
         var efuse = Identity.Efuse(_profile, mac, _revision);
-        var resetRegs = Identity.ResetRegisters(_profile, _revision, options.StartInDownloadMode);
+        var resetRegs = Identity.ResetRegisters(_profile, _revision, options.StartInDownloadMode, options.Peripherals == PeripheralProfile.QemuLike);
         _chipBaud = options.InitialBaud;
         _bus = new MemoryBus(_profile, Flash, options.MagicValue ?? _profile.Magic, efuse, resetRegs, UartClkdiv);
         var (u, u2) = Identity.SpiResetValues(_profile);
@@ -436,7 +436,7 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
         _slip.Reset();
         if (powerCycleFlash) Flash.PowerCycle();
         _bus.Reset();
-        if (_profile.IsEsp32) _bus.WriteWord(0x3FF44038, download ? 0x03u : 0x13u); // GPIO_STRAP
+        if (_profile.IsEsp32 && Options.Peripherals == PeripheralProfile.Silicon) _bus.WriteWord(0x3FF44038, download ? 0x03u : 0x13u); // GPIO_STRAP
         _loader.ResetState();
         lock (_stateLock) { _chipBaud = Options.InitialBaud; _baudLocked = false; }
         lock (_txLock) _txHoldUntil = 0;
@@ -596,9 +596,11 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
 
         public void SoftwareReboot()
         {
-            // Back into the ROM loader (strapping latched at power-on). No banner: the traces show none.
+            // CPU reset back into the ROM loader (strapping latched at power-on). Peripherals keep their registers
+            // (the ESP32 trace after the legacy stub's exit shows SPI_USER unchanged) except SPI_USER2, which the ROM's
+            // start-up code sets again; no banner (the traces show none).
             chip._loader.ResetState();
-            chip._bus.Reset();
+            chip._bus.Spi.ResetUser2();
             lock (chip._stateLock) { chip._chipBaud = chip.Options.InitialBaud; chip._baudLocked = false; }
             chip._mode = ChipMode.RomLoader;
         }

@@ -137,8 +137,7 @@ internal sealed class TestLink : IDisposable
         if (b == 0xDB) { _esc = true; return null; }
         if (b == 0xC0)
         {
-            if (_frame.Count == 0) return Array.Empty<byte>();
-            _inFrame = false;
+            _inFrame = false; // like esptool: "C0 C0" yields an empty packet and goes idle
             return _frame.ToArray();
         }
         _frame.Add(b);
