@@ -18,7 +18,11 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
     private readonly ByteFaultInjector _h2cFaults, _c2hFaults;
     private readonly Random _cmdRng;
     private readonly Thread _thread;
-    private readonly Timer _bootTimer, _saveTimer;
+    private readonly Timer _saveTimer;
+    private readonly Thread _resetThread;
+    private readonly AutoResetEvent _resetWake = new(false);
+    private readonly List<(long Time, bool Io0Low)> _io0History = new();
+    private long _enReleaseTicks = -1;
     private readonly object _stateLock = new();
     private readonly List<LoadedSegment> _segments = new();
     private readonly SlipReader _slip = new();
@@ -96,7 +100,6 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
         _c2hFaults = new ByteFaultInjector(f.Direction == FaultDirection.HostToChip ? f with { DropByteRate = 0, FlipBitRate = 0, InsertByteRate = 0 } : f, unchecked(f.Seed * 7919 + 1), _stats);
         _cmdRng = new Random(unchecked(f.Seed * 104729 + 2));
 
-        _bootTimer = new Timer(_ => BootTimerFired());
         _saveTimer = new Timer(_ => { try { SaveIfDirty(); } catch (IOException) { } });
         Flash.Changed += () =>
         {
@@ -114,6 +117,8 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
         }
         _thread = new Thread(ChipThread) { IsBackground = true, Name = $"virtual {ChipKey}" };
         _thread.Start();
+        _resetThread = new Thread(ResetWatcher) { IsBackground = true, Name = $"virtual {ChipKey} EN" };
+        _resetThread.Start();
     }
 
     /// <summary>Creates a chip from a URI such as <c>sim:esp32?flash=4MB&amp;state=/p/flash.bin</c> (see README).</summary>
@@ -469,23 +474,32 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         bool enterReset = false;
+        bool? boot;
         lock (_stateLock)
         {
+            // Resolve a boot whose sampling instant has passed before this change (the RC delay is modelled from
+            // timestamps, so late timer threads on a busy machine cannot change the outcome).
+            boot = ResolvePendingBoot(Now);
             if (dtr is { } d) _dtr = d;
             if (rts is { } r) _rts = r;
             bool enLow = _rts && !_dtr;
+            _io0History.Add((Now, _dtr && !_rts));
             if (enLow && !_enLow)
             {
                 _enLow = true;
-                _bootTimer.Change(Timeout.Infinite, Timeout.Infinite);
+                _enReleaseTicks = -1;
                 enterReset = true;
             }
             else if (!enLow && _enLow)
             {
                 _enLow = false;
-                _bootTimer.Change(Options.ResetCapacitorDelay, Timeout.InfiniteTimeSpan);
+                _enReleaseTicks = Now;
+                _io0History.Clear();
+                _io0History.Add((_enReleaseTicks, _dtr && !_rts));
+                _resetWake.Set();
             }
         }
+        if (boot is { } download) PostControl(new Control(ControlKind.EnRelease, download));
         if (enterReset)
         {
             _mode = ChipMode.InReset;
@@ -493,15 +507,38 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
         }
     }
 
-    private void BootTimerFired()
+    private bool? ResolvePendingBoot(long now)
     {
-        bool download;
-        lock (_stateLock)
+        if (_enReleaseTicks < 0) return null;
+        var sampleAt = _enReleaseTicks + Ticks(Options.ResetCapacitorDelay);
+        if (now < sampleAt) return null;
+        bool io0Low = _io0History[0].Io0Low;
+        foreach (var (t, low) in _io0History)
+            if (t <= sampleAt) io0Low = low;
+        _enReleaseTicks = -1;
+        _io0History.Clear();
+        return io0Low;
+    }
+
+    private void ResetWatcher()
+    {
+        while (!_disposed)
         {
-            if (_enLow || _disposed) return;
-            download = _dtr && !_rts; // IO0 low
+            int wait;
+            bool? boot;
+            lock (_stateLock)
+            {
+                boot = ResolvePendingBoot(Now);
+                wait = _enReleaseTicks < 0 ? Timeout.Infinite
+                    : (int)Math.Max(1, (_enReleaseTicks + Ticks(Options.ResetCapacitorDelay) - Now) * 1000 / Stopwatch.Frequency);
+            }
+            if (boot is { } download)
+            {
+                try { PostControl(new Control(ControlKind.EnRelease, download)); } catch (ObjectDisposedException) { return; }
+                continue;
+            }
+            _resetWake.WaitOne(wait);
         }
-        try { PostControl(new Control(ControlKind.EnRelease, download)); } catch (ObjectDisposedException) { }
     }
 
     /// <summary>Host-side baud. A mismatch with the chip's baud garbles bytes (the ROM auto-bauds until CHANGE_BAUDRATE).</summary>
@@ -515,7 +552,7 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
     public void PowerOnReset(bool downloadMode = true)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        lock (_stateLock) { _enLow = false; _bootTimer.Change(Timeout.Infinite, Timeout.Infinite); }
+        lock (_stateLock) { _enLow = false; _enReleaseTicks = -1; }
         PostControl(new Control(ControlKind.PowerOn, downloadMode));
     }
 
@@ -549,7 +586,9 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
         lock (_rxLock) Monitor.PulseAll(_rxLock);
         lock (_txLock) Signal();
         _thread.Join(TimeSpan.FromSeconds(5));
-        _bootTimer.Dispose();
+        _resetWake.Set();
+        _resetThread.Join(TimeSpan.FromSeconds(2));
+        _resetWake.Dispose();
         _saveTimer.Dispose();
         if (Options.StatePath is not null) SaveState();
     }
