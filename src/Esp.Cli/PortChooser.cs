@@ -1,15 +1,17 @@
-using Esp.Protocol.Errors;
+using Esp.Protocol.Transport;
 
 namespace Esp.Cli;
 
-/// <summary>Picks the port when none was given.</summary>
+/// <summary>Picks the port when none was given: the one known ESP USB bridge, else an error listing the candidates.</summary>
 internal static class PortChooser
 {
+    /// <summary>Replaced by tests; the real one reads the host's ports.</summary>
+    internal static Func<IReadOnlyList<SerialPortInfo>> List { get; set; } = PortDiscovery.List;
+
     public static string Choose(Output output)
     {
-        var names = System.IO.Ports.SerialPort.GetPortNames();
-        throw new EspException(EspErrorCode.PortNotSpecified,
-            names.Length == 0 ? "No port was given and no serial ports were found." : $"No port was given; candidates: {string.Join(", ", names)}.",
-            "Pass --port (or set ESPTOOL_PORT), e.g. --port /dev/ttyUSB0 or --port sim:esp32.");
+        var chosen = PortDiscovery.ChooseDefault(List());
+        output.Status($"Using port {chosen}");
+        return chosen.Path;
     }
 }

@@ -1,4 +1,6 @@
+using Esp.Protocol.Images;
 using Esp.Protocol.Loader;
+using Esp.Protocol.Operations;
 
 namespace Esp.Cli.Commands;
 
@@ -7,8 +9,23 @@ internal static class ImagePatcher
 {
     public static byte[] Patch(EspSession session, uint address, byte[] data, HeaderPatch patch, Output output)
     {
-        if (address != session.Chip.BootloaderOffset || data.Length < 24 || data[0] != 0xE9) return data;
-        output.Warning("changing the flash parameters of an image is not available in this build; writing the image as it is.");
+        if (address != session.Chip.BootloaderOffset) return data;
+        var size = patch.Size;
+        if (string.Equals(size, "detect", StringComparison.OrdinalIgnoreCase))
+        {
+            if (session.FlashSize is { } fs) size = FlashIdentity.FormatSize(fs);
+            else
+            {
+                output.Warning("the flash size could not be detected; keeping the image's flash size.");
+                size = "keep";
+            }
+        }
+        var copy = (byte[])data.Clone();
+        if (EspImage.PatchFlashParameters(copy, session.Chip, patch.Mode, patch.Freq, size))
+        {
+            output.Line($"Flash parameters set to {patch.Mode ?? "keep"}/{patch.Freq ?? "keep"}/{size ?? "keep"} in the image at 0x{address:x8}.");
+            return copy;
+        }
         return data;
     }
 }

@@ -18,7 +18,7 @@ internal static class InfoCommands
         Command = Define("read_mac", "Read the chip's factory MAC address from eFuse."),
         Run = ctx => ctx.WithSessionAsync(async session =>
         {
-            var mac = await ChipFacts.ReadMacAsync(session, ctx.CancellationToken).ConfigureAwait(false);
+            var mac = await ChipInfo.ReadMacAsync(session, ctx.CancellationToken).ConfigureAwait(false);
             ctx.Output.Line($"MAC: {mac}");
             return new JsonObject { ["mac"] = mac };
         }),
@@ -50,10 +50,14 @@ internal static class InfoCommands
     {
         Name = "chip_id",
         Usage = "",
-        Command = Define("chip_id", "Read the chip id (ESP8266; other chips have none, so their MAC is shown)."),
+        Command = Define("chip_id", "Identify the chip: type, revision, features, crystal, MAC (and the ESP8266's chip id)."),
         Run = ctx => ctx.WithSessionAsync(async session =>
         {
             var result = new JsonObject();
+            var info = await ChipInfo.ReadAsync(session, includeFlash: false, ctx.CancellationToken).ConfigureAwait(false);
+            ctx.Output.Line($"Chip is {info.Description} (revision {info.RevisionText})");
+            if (info.Features.Count > 0) ctx.Output.Line($"Features: {string.Join(", ", info.Features)}");
+            if (info.CrystalMhz is { } mhz) ctx.Output.Line($"Crystal is {mhz}MHz");
             if (session.Chip.IsEsp8266)
             {
                 uint id0 = await session.ReadRegAsync(session.Chip.MacRegister, ctx.CancellationToken).ConfigureAwait(false);
@@ -64,60 +68,17 @@ internal static class InfoCommands
             }
             else
             {
-                ctx.Output.Warning($"{session.Chip.Name} has no chip id; reading the MAC instead.");
+                ctx.Output.Line($"{session.Chip.Name} has no chip id; its MAC identifies it.");
                 if (session.Security?.ChipId is { } sid) result["imageChipId"] = sid;
             }
-            var mac = await ChipFacts.ReadMacAsync(session, ctx.CancellationToken).ConfigureAwait(false);
-            if (!session.Chip.IsEsp8266) ctx.Output.Line($"MAC: {mac}");
-            result["mac"] = mac;
+            ctx.Output.Line($"MAC: {info.Mac}");
+            result["description"] = info.Description;
+            result["revision"] = info.Revision;
+            result["revisionText"] = info.RevisionText;
+            result["features"] = new JsonArray(info.Features.Select(f => (JsonNode?)JsonValue.Create(f)).ToArray());
+            result["crystalMhz"] = info.CrystalMhz;
+            result["mac"] = info.Mac;
             return result;
         }),
     };
-}
-
-/// <summary>Facts about the connected chip read from its registers.</summary>
-internal static class ChipFacts
-{
-    public static async Task<string> ReadMacAsync(EspSession session, CancellationToken ct)
-    {
-        var chip = session.Chip;
-        var cache = new Dictionary<uint, uint>();
-        async Task<uint> Read(uint a)
-        {
-            if (!cache.TryGetValue(a, out var v)) cache[a] = v = await session.ReadRegAsync(a, ct).ConfigureAwait(false);
-            return v;
-        }
-        byte[] mac;
-        switch (chip.MacLayout)
-        {
-            case MacLayout.Esp8266Otp:
-            {
-                uint m0 = await Read(chip.MacRegister).ConfigureAwait(false);
-                uint m1 = await Read(chip.MacRegister + 4).ConfigureAwait(false);
-                uint m3 = await Read(chip.MacRegister + 12).ConfigureAwait(false);
-                byte[] oui = m3 != 0 ? [(byte)(m3 >> 16), (byte)(m3 >> 8), (byte)m3]
-                    : ((m1 >> 16) & 0xFF) == 0 ? [0x18, 0xFE, 0x34] : [0xAC, 0xD0, 0x74];
-                mac = [oui[0], oui[1], oui[2], (byte)(m1 >> 8), (byte)m1, (byte)(m0 >> 24)];
-                break;
-            }
-            case MacLayout.Esp32Blk0:
-            {
-                uint w2 = await Read(chip.MacRegister + 4).ConfigureAwait(false);
-                uint w1 = await Read(chip.MacRegister).ConfigureAwait(false);
-                mac = Join(w2, w1);
-                break;
-            }
-            default:
-            {
-                uint m0 = await Read(chip.MacRegister).ConfigureAwait(false);
-                uint m1 = await Read(chip.MacRegister + 4).ConfigureAwait(false);
-                mac = Join(m1, m0);
-                break;
-            }
-        }
-        return string.Join(':', mac.Select(b => b.ToString("x2")));
-    }
-
-    private static byte[] Join(uint high, uint low) =>
-        [(byte)(high >> 8), (byte)high, (byte)(low >> 24), (byte)(low >> 16), (byte)(low >> 8), (byte)low];
 }
