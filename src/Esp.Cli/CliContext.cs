@@ -104,7 +104,7 @@ internal sealed class CliContext
             Output.Status($"Loaded custom configuration from {cfg}");
             foreach (var key in s.Config.UnknownKeys) Output.Warning($"ignoring unknown option '{key}' in {cfg}");
         }
-        var port = s.Port ?? PortChooser.Choose(Output);
+        var port = s.Port ?? PortChooser.Choose(Host, Output);
         var options = new ConnectOptions
         {
             Port = port,

@@ -28,6 +28,12 @@ public sealed class CliHost
     /// <summary>Width of the terminal for progress bars; null lets the console decide.</summary>
     public int? Width { get; init; }
 
+    /// <summary>Lists the host's serial ports (list_ports and the default port); null = <see cref="Esp.Protocol.Transport.PortDiscovery.List"/>.</summary>
+    public Func<IReadOnlyList<Esp.Protocol.Transport.SerialPortInfo>>? PortLister { get; init; }
+
+    internal IReadOnlyList<Esp.Protocol.Transport.SerialPortInfo> ListPorts() =>
+        (PortLister ?? Esp.Protocol.Transport.PortDiscovery.List)();
+
     /// <summary>A host describing this process (used by <c>Main</c>).</summary>
     public static CliHost FromProcess() => new()
     {

@@ -5,12 +5,9 @@ namespace Esp.Cli;
 /// <summary>Picks the port when none was given: the one known ESP USB bridge, else an error listing the candidates.</summary>
 internal static class PortChooser
 {
-    /// <summary>Replaced by tests; the real one reads the host's ports.</summary>
-    internal static Func<IReadOnlyList<SerialPortInfo>> List { get; set; } = PortDiscovery.List;
-
-    public static string Choose(Output output)
+    public static string Choose(CliHost host, Output output)
     {
-        var chosen = PortDiscovery.ChooseDefault(List());
+        var chosen = PortDiscovery.ChooseDefault(host.ListPorts());
         output.Status($"Using port {chosen}");
         return chosen.Path;
     }

@@ -34,6 +34,7 @@ public sealed class CliRunner : IDisposable
     public bool IsTerminal { get; set; }
     public bool IsInteractive { get; set; }
     public string? Input { get; set; }
+    public List<Esp.Protocol.Transport.SerialPortInfo> Ports { get; } = [];
 
     public string PathOf(string name) => Path.Combine(Directory, name);
 
@@ -59,6 +60,7 @@ public sealed class CliRunner : IDisposable
             IsInteractive = IsInteractive,
             Input = Input is null ? null : new StringReader(Input),
             Width = 100,
+            PortLister = () => Ports,
         };
         int code = await Program.RunAsync(args, TextWriter.Synchronized(stdout), TextWriter.Synchronized(stderr), host, ct);
         return new CliRun(code, stdout.ToString(), stderr.ToString());

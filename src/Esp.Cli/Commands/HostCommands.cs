@@ -29,7 +29,7 @@ internal static class HostCommands
         Command = Define("list_ports", "List serial ports with their USB VID:PID, marking known ESP USB bridges."),
         Run = ctx =>
         {
-            var ports = PortChooser.List();
+            var ports = ctx.Host.ListPorts();
             var list = new JsonArray();
             if (ports.Count == 0) ctx.Output.Line("No serial ports found.");
             foreach (var p in ports)
