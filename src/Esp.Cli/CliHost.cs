@@ -34,6 +34,9 @@ public sealed class CliHost
     internal IReadOnlyList<Esp.Protocol.Transport.SerialPortInfo> ListPorts() =>
         (PortLister ?? Esp.Protocol.Transport.PortDiscovery.List)();
 
+    /// <summary>Called once a long-running command (simulate) is ready for clients.</summary>
+    public Action? OnReady { get; init; }
+
     /// <summary>A host describing this process (used by <c>Main</c>).</summary>
     public static CliHost FromProcess() => new()
     {

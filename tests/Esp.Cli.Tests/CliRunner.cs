@@ -35,6 +35,20 @@ public sealed class CliRunner : IDisposable
     public bool IsInteractive { get; set; }
     public string? Input { get; set; }
     public List<Esp.Protocol.Transport.SerialPortInfo> Ports { get; } = [];
+    public Action? OnReady { get; set; }
+
+    private StringWriter? _live;
+
+    /// <summary>What the current run has printed so far (for long-running commands such as simulate).</summary>
+    public string LiveStdout
+    {
+        get
+        {
+            var w = _live;
+            if (w is null) return "";
+            lock (w) return w.ToString();
+        }
+    }
 
     public string PathOf(string name) => Path.Combine(Directory, name);
 
@@ -51,6 +65,7 @@ public sealed class CliRunner : IDisposable
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
+        _live = stdout;
         var host = new CliHost
         {
             Environment = Environment,
@@ -61,8 +76,9 @@ public sealed class CliRunner : IDisposable
             Input = Input is null ? null : new StringReader(Input),
             Width = 100,
             PortLister = () => Ports,
+            OnReady = OnReady,
         };
-        int code = await Program.RunAsync(args, TextWriter.Synchronized(stdout), TextWriter.Synchronized(stderr), host, ct);
+        int code = await Program.RunAsync(args, new LockedWriter(stdout), new LockedWriter(stderr), host, ct);
         return new CliRun(code, stdout.ToString(), stderr.ToString());
     }
 
@@ -70,4 +86,15 @@ public sealed class CliRunner : IDisposable
     {
         try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
     }
+}
+
+/// <summary>A writer whose every write locks the underlying StringWriter, so tests can read it while a command runs.</summary>
+internal sealed class LockedWriter(StringWriter inner) : TextWriter
+{
+    public override System.Text.Encoding Encoding => inner.Encoding;
+    public override void Write(char value) { lock (inner) inner.Write(value); }
+    public override void Write(string? value) { lock (inner) inner.Write(value); }
+    public override void Write(char[] buffer, int index, int count) { lock (inner) inner.Write(buffer, index, count); }
+    public override void WriteLine(string? value) { lock (inner) inner.WriteLine(value); }
+    public override void Flush() { }
 }

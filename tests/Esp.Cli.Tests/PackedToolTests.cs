@@ -80,6 +80,20 @@ public class PackedToolTests : IDisposable
         Assert.True(info.Code == 0, info.Out + info.Err);
         Assert.Contains("\"entry\": 1074267140", info.Out);
 
+        // Against the virtual chip, as users write it: the tool includes the sim: port scheme.
+        var state = _cli.PathOf("chip.bin");
+        var data = TestImages.Bytes(6000, 21);
+        _cli.WriteFile("data.bin", data);
+        var write = await Run(exe, $"--port \"sim:esp32?state={state}\" write_flash 0x4000 data.bin", _cli.Directory, TimeSpan.FromMinutes(1));
+        Assert.True(write.Code == 0, write.Out + write.Err);
+        Assert.Contains("Hash of data verified", write.Out);
+        Assert.Equal(data, File.ReadAllBytes(state)[0x4000..(0x4000 + data.Length)]);
+
+        var verify = await Run(exe, $"--port \"sim:esp32?state={state}\" verify_flash --diff yes 0x4001 data.bin --json", _cli.Directory, TimeSpan.FromMinutes(1));
+        Assert.Equal(1, verify.Code);
+        Assert.Contains("\"code\": \"ESP4001\"", verify.Out);
+        Assert.StartsWith("error ESP4001:", verify.Err);
+
         var usage = await Run(exe, "read_mem not-a-number", _cli.Directory, TimeSpan.FromMinutes(1));
         Assert.Equal(2, usage.Code);
         Assert.StartsWith("error ESP1002:", usage.Err);

@@ -82,6 +82,8 @@ internal static class FlashCommands
                     {
                         await EraseAllAsync(ctx, session).ConfigureAwait(false);
                     }
+                    // "--flash-size detect" needs the flash size, which attaching the flash reads (RDID).
+                    if (header.Any) await session.EnsureFlashAttachedAsync(ctx.CancellationToken).ConfigureAwait(false);
                     foreach (var f in files)
                     {
                         var data = header.Apply(session, f.Address, f.Data, ctx.Output);

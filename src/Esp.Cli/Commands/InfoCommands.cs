@@ -55,7 +55,8 @@ internal static class InfoCommands
         {
             var result = new JsonObject();
             var info = await ChipInfo.ReadAsync(session, includeFlash: false, ctx.CancellationToken).ConfigureAwait(false);
-            ctx.Output.Line($"Chip is {info.Description} (revision {info.RevisionText})");
+            ctx.Output.Line(info.Description.Contains("revision", StringComparison.OrdinalIgnoreCase)
+                ? $"Chip is {info.Description}" : $"Chip is {info.Description} (revision {info.RevisionText})");
             if (info.Features.Count > 0) ctx.Output.Line($"Features: {string.Join(", ", info.Features)}");
             if (info.CrystalMhz is { } mhz) ctx.Output.Line($"Crystal is {mhz}MHz");
             if (session.Chip.IsEsp8266)
