@@ -210,6 +210,6 @@ internal static class Startup
     public static void EnsureInitialized()
     {
         if (Interlocked.Exchange(ref _done, 1) == 1) return;
-        SimLink.Register();
+        Esp.Simulator.Link.SimulatorPort.Register();
     }
 }

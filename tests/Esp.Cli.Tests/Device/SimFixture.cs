@@ -1,5 +1,6 @@
 using Esp.Protocol.Transport;
 using Esp.Simulator;
+using Esp.Simulator.Link;
 
 namespace Esp.Cli.Tests.Device;
 
@@ -50,7 +51,7 @@ public sealed class KeptChip : IAsyncDisposable
         Chip = VirtualChip.FromUri(uri);
         var scheme = $"kept{Interlocked.Increment(ref _next)}";
         Port = scheme + ":chip";
-        TransportFactory.Register(scheme, (name, options, _) => Task.FromResult(SimLink.Connect(Chip, name, options.BaudRate)));
+        TransportFactory.Register(scheme, (name, options, _) => Task.FromResult(SimulatorPort.Connect(Chip, name, options.BaudRate)));
     }
 
     public VirtualChip Chip { get; }
