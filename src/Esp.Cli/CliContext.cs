@@ -1,0 +1,150 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Esp.Protocol.Errors;
+using Esp.Protocol.Loader;
+
+namespace Esp.Cli;
+
+/// <summary>What a running command has at hand: its parsed arguments, the output, the host and the chip connection.</summary>
+internal sealed class CliContext
+{
+    private GlobalSettings? _settings;
+
+    public CliContext(ParseResult parse, GlobalOptions globals, CliCommand command, Output output, CliHost host, CancellationToken cancellationToken)
+    {
+        Parse = parse;
+        Globals = globals;
+        Command = command;
+        Output = output;
+        Host = host;
+        CancellationToken = cancellationToken;
+    }
+
+    public ParseResult Parse { get; }
+    public GlobalOptions Globals { get; }
+    public CliCommand Command { get; }
+    public Output Output { get; }
+    public CliHost Host { get; }
+    public CancellationToken CancellationToken { get; }
+
+    public T? Value<T>(Option<T> option) => Parse.GetValue(option);
+    public T? Value<T>(Argument<T> argument) => Parse.GetValue(argument);
+
+    /// <summary>A file that must exist (checked before connecting, so a typo costs no reset).</summary>
+    public string InputFile(string? path)
+    {
+        if (string.IsNullOrEmpty(path)) throw UsageException.Invalid("A file name is required.");
+        var full = Host.ResolvePath(path);
+        if (!File.Exists(full))
+            throw new UsageException(EspErrorCode.FileNotFound, $"The file '{path}' does not exist.");
+        return full;
+    }
+
+    public byte[] ReadInputFile(string? path)
+    {
+        var full = InputFile(path);
+        var data = File.ReadAllBytes(full);
+        return data;
+    }
+
+    /// <summary>A file to be written; its directory must exist.</summary>
+    public string OutputFile(string? path)
+    {
+        if (string.IsNullOrEmpty(path)) throw UsageException.Invalid("An output file name is required.");
+        var full = Host.ResolvePath(path);
+        var dir = Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir))
+            throw new UsageException(EspErrorCode.FileNotFound, $"The folder for '{path}' does not exist.");
+        return full;
+    }
+
+    public GlobalSettings Settings => _settings ??= ResolveSettings();
+
+    private GlobalSettings ResolveSettings()
+    {
+        var config = EsptoolConfig.Load(Host);
+        string? Env(string name) => Host.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+
+        var port = Value(Globals.Port) ?? Env("ESPTOOL_PORT");
+        var baudText = Value(Globals.Baud) ?? Env("ESPTOOL_BAUD");
+        int baud = baudText is null ? 460800 : Numbers.ParseInt(baudText, "baud rate", 300, 20_000_000);
+        var chip = GlobalSettings.CheckChip(Value(Globals.Chip) ?? Env("ESPTOOL_CHIP") ?? "auto");
+        var before = GlobalSettings.CheckChoice(Value(Globals.Before) ?? Env("ESPTOOL_BEFORE") ?? "default-reset", GlobalSettings.BeforeValues, "--before");
+        var after = GlobalSettings.CheckChoice(Value(Globals.After) ?? Env("ESPTOOL_AFTER") ?? "hard-reset", GlobalSettings.AfterValues, "--after");
+        var attemptsText = Value(Globals.ConnectAttempts) ?? Env("ESPTOOL_CONNECT_ATTEMPTS");
+        int attempts = attemptsText is not null ? Numbers.ParseInt(attemptsText, "number of connect attempts", 0) : config.Integer("connect_attempts") ?? 7;
+
+        string? stub = Value(Globals.StubFile);
+        if (stub is not null && Value(Globals.NoStub))
+            throw UsageException.Invalid("--no-stub and --stub-file exclude each other.");
+        if (stub is not null) stub = InputFile(stub);
+
+        return new GlobalSettings
+        {
+            Port = port,
+            Baud = baud,
+            Chip = chip,
+            Before = before,
+            After = after,
+            StubFile = stub,
+            Trace = Value(Globals.Trace),
+            ConnectAttempts = attempts,
+            CustomResetSequence = config.Get("custom_reset_sequence"),
+            Timeouts = config.ApplyTimeouts(EspTimeouts.Default),
+            Config = config,
+        };
+    }
+
+    /// <summary>Connects (reset, sync, detect, optional stub, baud), runs <paramref name="body"/>, then does the --after action.</summary>
+    public async Task<JsonObject> WithSessionAsync(Func<EspSession, Task<JsonObject>> body)
+    {
+        var s = Settings;
+        if (s.Config.Path is { } cfg)
+        {
+            Output.Status($"Loaded custom configuration from {cfg}");
+            foreach (var key in s.Config.UnknownKeys) Output.Warning($"ignoring unknown option '{key}' in {cfg}");
+        }
+        var port = s.Port ?? PortChooser.Choose(Host, Output);
+        var options = new ConnectOptions
+        {
+            Port = port,
+            Baud = s.Baud,
+            Chip = s.Chip,
+            Before = s.Before,
+            After = s.After,
+            StubFile = s.StubFile,
+            CustomResetSequence = s.CustomResetSequence,
+            ConnectAttempts = s.ConnectAttempts,
+            Timeouts = s.Timeouts,
+            Trace = s.Trace ? TraceWriter(Output) : null,
+            Log = Output.Status,
+        };
+        var session = await EspSession.ConnectAsync(options, CancellationToken).ConfigureAwait(false);
+        await using (session.ConfigureAwait(false))
+        {
+            Output.Completed.Add($"connected to {session.Chip.Name} on {port}");
+            var result = await body(session).ConfigureAwait(false);
+            await session.FinishAsync(CancellationToken).ConfigureAwait(false);
+            var envelope = new JsonObject
+            {
+                ["port"] = port,
+                ["chip"] = session.Chip.Key,
+                ["chipName"] = session.Chip.Name,
+                ["loader"] = session.IsStub ? "stub" : "rom",
+            };
+            foreach (var (k, v) in result.ToList())
+            {
+                result.Remove(k);
+                envelope[k] = v;
+            }
+            return envelope;
+        }
+    }
+
+    private static Action<WireTraceEvent> TraceWriter(Output output) => ev =>
+    {
+        var bytes = ev.Packet.Span;
+        var hex = Convert.ToHexStringLower(bytes[..Math.Min(bytes.Length, 256)]);
+        output.Trace($"TRACE {(ev.FromHost ? "host->chip" : "chip->host")} {ev.Kind} {bytes.Length}B {hex}{(bytes.Length > 256 ? "…" : "")}");
+    };
+}
