@@ -15,13 +15,95 @@ public sealed record SpiRegisterMap(
     public uint W0 => Base + W0Offset;
 }
 
-public enum MemoryKind { Iram, Dram, Unified, Rom, FlashCode, FlashData, Rtc, Peripheral, ExternalRam }
+public enum MemoryKind
+{
+    Iram, Dram, Unified, Rom, FlashCode, FlashData, Rtc, Peripheral, ExternalRam,
+    /// <summary>esptool's "PADDING" entry (0x0–0x10000): the load address of image padding segments, not memory.</summary>
+    Padding,
+    /// <summary>Cache memory windows (ESP32 CACHE_PRO / CACHE_APP).</summary>
+    Cache,
+}
 
+/// <summary>
+/// One entry of esptool's MEMORY_MAP (end exclusive). esptool's table contains several names for the same
+/// memory (e.g. DRAM and BYTE_ACCESSIBLE); the extra names are kept with <see cref="IsAlias"/> set, so that
+/// image-info can list every name that covers an address while overlap checks use the primary regions only.
+/// </summary>
 public sealed record MemoryRegion(string Name, uint Start, uint End, MemoryKind Kind)
 {
+    /// <summary>True when this entry is another name for memory that a primary entry of the map describes.</summary>
+    public bool IsAlias { get; init; }
+    public uint Size => End - Start;
     public bool Contains(uint address, uint length = 1) => address >= Start && (ulong)address + length <= End;
     public bool Overlaps(uint address, uint length) => address < End && (ulong)address + length > Start;
     public bool IsRam => Kind is MemoryKind.Iram or MemoryKind.Dram or MemoryKind.Unified or MemoryKind.Rtc;
+}
+
+/// <summary>An address window [Start, End).</summary>
+public readonly record struct AddressRange(uint Start, uint End)
+{
+    public bool Contains(uint address) => address >= Start && address < End;
+}
+
+/// <summary>
+/// An eFuse block as the chip exposes it for reading: <paramref name="Words"/> 32-bit words from
+/// <paramref name="Address"/> (word n at Address + 4·n). A simulator backs these with its eFuse image.
+/// </summary>
+public sealed record EfuseBlock(string Name, uint Address, int Words)
+{
+    public uint End => Address + (uint)Words * 4;
+    public bool Contains(uint address) => address >= Address && address < End && (address & 3) == 0;
+    public uint WordAddress(int n) => Address + (uint)n * 4;
+}
+
+/// <summary>
+/// Where esptool looks for the SPI flash supply voltage (ESP32, S2, S3): an optional RTC override register
+/// (ESP32 only), the VDD_SPI eFuse bits, then the strapping pin.
+/// </summary>
+public sealed record FlashVoltageSources(
+    uint EfuseRegister, int XpdBit, int TiehBit, int ForceBit, uint StrapRegister, uint StrapMask)
+{
+    /// <summary>ESP32 RTC_CNTL_SDIO_CONF register (override set by <c>--override-vddsdio</c>); null on S2/S3.</summary>
+    public uint? RtcSdioConfRegister { get; init; }
+
+    /// <summary>Returns (source, voltage) the way esptool's <c>get_flash_voltage</c> decides it.</summary>
+    public (string Source, string Voltage) Decide(Func<uint, uint> read)
+    {
+        if (RtcSdioConfRegister is { } rtc)
+        {
+            uint reg = read(rtc);
+            if ((reg & (1u << 22)) != 0) // SDIO_FORCE
+            {
+                string v = (reg & (3u << 29)) != 0 ? "1.9V" : (reg & (1u << 31)) != 0 ? "1.8V" : "OFF";
+                return ("RTC_CNTL", v);
+            }
+        }
+        uint efuse = read(EfuseRegister);
+        if ((efuse & (1u << ForceBit)) != 0)
+        {
+            string v = (efuse & (1u << XpdBit)) == 0 ? "OFF" : (efuse & (1u << TiehBit)) == 0 ? "1.8V" : "3.3V";
+            return ("eFuse", v);
+        }
+        return ("a strapping pin", (read(StrapRegister) & StrapMask) != 0 ? "1.8V" : "3.3V");
+    }
+}
+
+/// <summary>ESP32 only: SPI flash pins burned in eFuse, which esptool passes to the ROM's SPI_ATTACH.</summary>
+public sealed record SpiPadEfuses(uint ClkQDCsRegister, uint HdRegister)
+{
+    /// <summary>(clk, q, d, hd, cs) GPIO numbers; all zero = default pins.</summary>
+    public (uint Clk, uint Q, uint D, uint Hd, uint Cs) Read(Func<uint, uint> read)
+    {
+        uint a = read(ClkQDCsRegister), b = read(HdRegister);
+        return (a & 0x1F, (a >> 5) & 0x1F, (a >> 10) & 0x1F, (b >> 4) & 0x1F, (a >> 15) & 0x1F);
+    }
+
+    /// <summary>The SPI_ATTACH word: hd&lt;&lt;24 | cs&lt;&lt;18 | d&lt;&lt;12 | q&lt;&lt;6 | clk (0 when no pads are burned).</summary>
+    public uint AttachValue(Func<uint, uint> read)
+    {
+        var (clk, q, d, hd, cs) = Read(read);
+        return (hd << 24) | (cs << 18) | (d << 12) | (q << 6) | clk;
+    }
 }
 
 /// <summary>Where a flasher stub release sits in RAM (end addresses exclusive), for the load_ram overlap guard.</summary>
@@ -92,12 +174,89 @@ public sealed record ChipDefinition
     /// <summary>How to read the chip revision from eFuse; null when not modelled.</summary>
     public RevisionLayout? Revision { get; init; }
 
+    /// <summary>Flash window for code (esptool IROM_MAP_START/END); image builders treat segments here as flash-mapped.</summary>
+    public AddressRange IromMap { get; init; }
+    /// <summary>Flash window for read-only data (esptool DROM_MAP_START/END); empty on the ESP8266.</summary>
+    public AddressRange DromMap { get; init; }
+
+    /// <summary>eFuse blocks esptool reads for identity (MAC, revision, package, features). Word n of a block is at Address + 4·n.</summary>
+    public EfuseBlock[] EfuseBlocks { get; init; } = [];
+    /// <summary>Package version bits (esptool get_pkg_version); null when esptool has none (ESP8266).</summary>
+    public BitField[]? PackageVersion { get; init; }
+    /// <summary>Embedded-flash capability bits (esptool get_flash_cap / get_flash_version).</summary>
+    public BitField[]? FlashCap { get; init; }
+    /// <summary>Embedded-flash vendor id bits (esptool get_flash_vendor).</summary>
+    public BitField[]? FlashVendor { get; init; }
+    /// <summary>Embedded-PSRAM capability bits (esptool get_psram_cap / get_psram_version).</summary>
+    public BitField[]? PsramCap { get; init; }
+    /// <summary>Embedded-PSRAM vendor id bits (esptool get_psram_vendor).</summary>
+    public BitField[]? PsramVendor { get; init; }
+    /// <summary>True when esptool reads a 16-bit MAC_EXT from the high half of MAC word 1 and prints an EUI-64 (C5, C6, H2).</summary>
+    public bool HasMacExt { get; init; }
+    /// <summary>Where esptool reads the flash supply voltage (ESP32, S2, S3); null when it reports "not supported".</summary>
+    public FlashVoltageSources? FlashVoltage { get; init; }
+    /// <summary>ESP32 only: eFuse SPI pad configuration used for the ROM SPI_ATTACH.</summary>
+    public SpiPadEfuses? SpiPads { get; init; }
+
+    /// <summary>Chip description as esptool prints it after "Chip type:"; pure function of register reads.</summary>
+    internal Func<ChipDefinition, Func<uint, uint>, string>? DescriptionRule { get; init; }
+    /// <summary>Feature list as esptool prints it after "Features:"; pure function of register reads.</summary>
+    internal Func<ChipDefinition, Func<uint, uint>, IReadOnlyList<string>>? FeaturesRule { get; init; }
+    /// <summary>Package version → name used in the chip description (esptool's get_chip_description table).</summary>
+    public IReadOnlyDictionary<uint, string>? PackageNames { get; init; }
+
     public bool IsEsp8266 => Key == "esp8266";
+
+    /// <summary>True when the ROM loader accepts the fifth "encrypted" word of FLASH_BEGIN / FLASH_DEFL_BEGIN (not ESP8266, not ESP32).</summary>
+    public bool RomSupportsEncryptedFlag => RomFeatures.HasFlag(RomFeatures.EncryptedFlag);
 
     public StubLocation? StubFor(string? version = null) =>
         StubLocations.FirstOrDefault(s => version is null || s.Version == version) ?? StubLocations.FirstOrDefault();
 
-    public MemoryRegion? RegionAt(uint address) => MemoryMap.FirstOrDefault(r => r.Contains(address));
+    /// <summary>The primary region that contains <paramref name="address"/> (aliases only if no primary one does).</summary>
+    public MemoryRegion? RegionAt(uint address) =>
+        MemoryMap.FirstOrDefault(r => !r.IsAlias && r.Contains(address)) ?? MemoryMap.FirstOrDefault(r => r.Contains(address));
+
+    /// <summary>Every MEMORY_MAP name whose range contains <paramref name="address"/>, in esptool's order (what image-info prints).</summary>
+    public IReadOnlyList<string> RegionNamesAt(uint address) =>
+        MemoryMap.Where(r => r.Contains(address)).Select(r => r.Name).ToArray();
+
+    /// <summary>esptool's MEMORY_MAP entry with this name (first match), like loader.get_memory_region.</summary>
+    public MemoryRegion? RegionNamed(string name) => MemoryMap.FirstOrDefault(r => r.Name == name);
+
+    /// <summary>The eFuse block that holds <paramref name="address"/>, if any.</summary>
+    public EfuseBlock? EfuseBlockAt(uint address) => EfuseBlocks.FirstOrDefault(b => b.Contains(address));
+
+    /// <summary>Chip revision (major·100 + minor) from register reads; null when not modelled (ESP8266).</summary>
+    public int? ReadRevision(Func<uint, uint> read) => Revision?.Read(read);
+
+    /// <summary>Package version from register reads, or null.</summary>
+    public uint? ReadPackageVersion(Func<uint, uint> read) => PackageVersion is { } f ? BitField.Read(f, read) : null;
+
+    /// <summary>What esptool prints after "Chip type:", e.g. <c>ESP32-D0WD-V3 (revision v3.0)</c>.</summary>
+    public string DescribeChip(Func<uint, uint> read) => DescriptionRule is { } rule ? rule(this, read) : Name;
+
+    /// <summary>What esptool prints after "Features:" (joined with ", ").</summary>
+    public IReadOnlyList<string> DescribeFeatures(Func<uint, uint> read) => FeaturesRule is { } rule ? rule(this, read) : [];
+
+    /// <summary><see cref="DescribeChip"/> against an asynchronous register reader (one READ_REG per distinct address).</summary>
+    public Task<string> DescribeChipAsync(Func<uint, Task<uint>> readRegister, CancellationToken cancellationToken = default) =>
+        RegisterReads.EvaluateAsync(DescribeChip, readRegister, cancellationToken);
+
+    /// <summary><see cref="DescribeFeatures"/> against an asynchronous register reader.</summary>
+    public Task<IReadOnlyList<string>> DescribeFeaturesAsync(Func<uint, Task<uint>> readRegister, CancellationToken cancellationToken = default) =>
+        RegisterReads.EvaluateAsync(DescribeFeatures, readRegister, cancellationToken);
+
+    /// <summary>
+    /// Crystal frequency in MHz as esptool reports it: the fixed value for chips that have one, otherwise
+    /// baud × (CLKDIV &amp; 0xFFFFF) / 1e6 / divider normalised to 48 (&gt; 45), 40 (&gt; 33) or 26.
+    /// </summary>
+    public int EstimateCrystalMhz(uint uartClkDivValue, int baud)
+    {
+        if (FixedCrystalMhz > 0) return FixedCrystalMhz;
+        double est = baud * (double)(uartClkDivValue & 0xFFFFF) / 1e6 / CrystalClkDivider;
+        return est > 45 ? 48 : est > 33 ? 40 : 26;
+    }
 
     public override string ToString() => Name;
 
@@ -118,23 +277,41 @@ public sealed record ChipDefinition
 }
 
 /// <summary>
-/// Bit fields that make up the chip revision. Each field is (register address, shift, width); the value is
-/// major·100 + minor, shown as v{major}.{minor}.
+/// Bit fields that make up the chip revision. Each field is (register address, shift, width, target shift);
+/// the value is major·100 + minor, shown as v{major}.{minor}.
 /// </summary>
 public sealed record RevisionLayout(BitField[] Major, BitField[] Minor)
 {
     /// <summary>Optional translation of the assembled major bits (the ESP32 encodes its major revision this way).</summary>
     public IReadOnlyDictionary<uint, int>? MajorMap { get; init; }
 
-    /// <summary>Computes major·100 + minor from a register reader.</summary>
-    public async Task<int> ReadAsync(Func<uint, Task<uint>> readRegister)
+    /// <summary>
+    /// When every condition holds, esptool reports v0.0 regardless of the fields (ESP32-S3 ECO0 workaround:
+    /// minor low bits 0 and eFuse block version 1.1).
+    /// </summary>
+    public FieldCondition[]? ZeroWhen { get; init; }
+
+    public int ReadMajor(Func<uint, uint> read)
     {
-        uint major = 0, minor = 0;
-        foreach (var f in Major) major |= f.Extract(await readRegister(f.Register).ConfigureAwait(false));
-        foreach (var f in Minor) minor |= f.Extract(await readRegister(f.Register).ConfigureAwait(false));
-        int majorValue = MajorMap is null ? (int)major : MajorMap.TryGetValue(major, out var m) ? m : 0;
-        return majorValue * 100 + (int)minor;
+        if (IsForcedZero(read)) return 0;
+        uint major = BitField.Read(Major, read);
+        return MajorMap is null ? (int)major : MajorMap.TryGetValue(major, out var m) ? m : 0;
     }
+
+    public int ReadMinor(Func<uint, uint> read) => IsForcedZero(read) ? 0 : (int)BitField.Read(Minor, read);
+
+    /// <summary>Computes major·100 + minor from a synchronous register reader (e.g. a recorded eFuse image).</summary>
+    public int Read(Func<uint, uint> read) => ReadMajor(read) * 100 + ReadMinor(read);
+
+    /// <summary>Computes major·100 + minor from a register reader.</summary>
+    public Task<int> ReadAsync(Func<uint, Task<uint>> readRegister, CancellationToken cancellationToken = default) =>
+        RegisterReads.EvaluateAsync(Read, readRegister, cancellationToken);
+
+    /// <summary>Every register address this layout may read.</summary>
+    public IEnumerable<uint> Registers =>
+        Major.Concat(Minor).Concat(ZeroWhen?.Select(c => c.Field) ?? []).Select(f => f.Register).Distinct();
+
+    private bool IsForcedZero(Func<uint, uint> read) => ZeroWhen is { Length: > 0 } z && z.All(c => c.Holds(read));
 
     public static string Format(int revision) => $"v{revision / 100}.{revision % 100}";
 }
@@ -143,4 +320,18 @@ public sealed record RevisionLayout(BitField[] Major, BitField[] Minor)
 public sealed record BitField(uint Register, int Shift, int Width, int TargetShift = 0)
 {
     public uint Extract(uint registerValue) => ((registerValue >> Shift) & ((1u << Width) - 1)) << TargetShift;
+
+    /// <summary>ORs the extracted parts of several fields into one value.</summary>
+    public static uint Read(IEnumerable<BitField> fields, Func<uint, uint> read)
+    {
+        uint v = 0;
+        foreach (var f in fields) v |= f.Extract(read(f.Register));
+        return v;
+    }
+}
+
+/// <summary>"Field equals value" test on register contents.</summary>
+public sealed record FieldCondition(BitField Field, uint Value)
+{
+    public bool Holds(Func<uint, uint> read) => Field.Extract(read(Field.Register)) == Value;
 }

@@ -371,7 +371,7 @@ public sealed partial class EspSession : IAsyncDisposable
         {
             case "hard-reset":
                 if (Transport.SupportsLineControl)
-                    await ResetStrategies.HardReset(Transport).RunAsync(Transport, ct).ConfigureAwait(false);
+                    await ResetStrategies.HardResetFor(Transport, Transport.UsbId is { Vid: 0x303A }).RunAsync(Transport, ct).ConfigureAwait(false);
                 else
                     Log("The port cannot drive RTS: reset the chip by hand to run the new firmware.");
                 break;

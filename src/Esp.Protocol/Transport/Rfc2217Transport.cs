@@ -1,10 +1,537 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Threading.Channels;
 using Esp.Protocol.Errors;
 
 namespace Esp.Protocol.Transport;
 
-/// <summary>RFC 2217 client. (Being implemented.)</summary>
-public static class Rfc2217Transport
+/// <summary>
+/// RFC 2217 client (<c>rfc2217://host:port[?ign_set_control][&amp;timeout=seconds]</c>), as served by
+/// esp_rfc2217_server, pyserial's rfc2217 server, ser2net or a network serial adapter. Telnet negotiation,
+/// COM-PORT-OPTION settings, DTR/RTS through SET-CONTROL (waiting for the server's acknowledgement so that
+/// reset timing holds), and 0xFF escaping of data in both directions.
+/// </summary>
+public sealed class Rfc2217Transport : IEspTransport, IModemLineState
 {
-    public static Task<IEspTransport> OpenAsync(string port, TransportOptions options, CancellationToken cancellationToken) =>
-        throw new EspException(EspErrorCode.PortNotFound, $"RFC 2217 port '{port}' cannot be opened yet.");
+    // Telnet.
+    internal const byte IAC = 255, DONT = 254, DO = 253, WONT = 252, WILL = 251, SB = 250, SE = 240;
+    internal const byte BINARY = 0, ECHO = 1, SGA = 3, COM_PORT_OPTION = 44;
+
+    // RFC 2217 client-to-server commands; the server answers with the same number + 100.
+    internal const byte SET_BAUDRATE = 1, SET_DATASIZE = 2, SET_PARITY = 3, SET_STOPSIZE = 4, SET_CONTROL = 5, PURGE_DATA = 12;
+    internal const byte ServerOffset = 100;
+    internal const byte CONTROL_NO_FLOW = 1, DTR_ON = 8, DTR_OFF = 9, RTS_ON = 11, RTS_OFF = 12;
+    internal const byte PARITY_NONE = 1, STOPSIZE_1 = 1;
+
+    private readonly TcpClient _client;
+    private readonly NetworkStream _stream;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Channel<byte[]> _incoming = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly Lock _ackLock = new();
+    private readonly Dictionary<byte, Queue<TaskCompletionSource<byte[]>>> _acks = [];
+    private readonly Dictionary<byte, bool> _weWill = [];      // our side's option state (true = enabled)
+    private readonly Dictionary<byte, bool> _theyWill = [];    // the server's option state
+    private readonly TaskCompletionSource _comPortAccepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly bool _ignoreSetControlAnswer;
+    private readonly TimeSpan _networkTimeout;
+    private Task _readLoop = Task.CompletedTask;
+    private ReadOnlyMemory<byte> _pending;
+    private Exception? _failure;
+    private bool _dtr;
+    private bool _rts;
+    private int _disposed;
+
+    private Rfc2217Transport(string name, TcpClient client, int baud, bool ignoreSetControlAnswer, TimeSpan networkTimeout)
+    {
+        Name = name;
+        _client = client;
+        _stream = client.GetStream();
+        BaudRate = baud;
+        _ignoreSetControlAnswer = ignoreSetControlAnswer;
+        _networkTimeout = networkTimeout;
+    }
+
+    /// <summary>Connects, negotiates the Telnet options and sets 8N1 at <see cref="TransportOptions.BaudRate"/>.</summary>
+    /// <exception cref="EspException">InvalidPortUri, PortNotFound (no connection) or ProtocolViolation (not an RFC 2217 server).</exception>
+    public static async Task<IEspTransport> OpenAsync(string port, TransportOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var (host, portNumber) = SocketTransport.ParseHostPort(port, "rfc2217://");
+        var (ignoreSetControl, timeout) = ParseQuery(port);
+        timeout ??= TimeSpan.FromSeconds(3);
+
+        var client = new TcpClient { NoDelay = true };
+        using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            connectTimeout.CancelAfter(options.OpenTimeout);
+            try
+            {
+                await client.ConnectAsync(host, portNumber, connectTimeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                client.Dispose();
+                throw new EspException(EspErrorCode.PortNotFound, $"Could not connect to the RFC 2217 server {host}:{portNumber} ({ex.Message}).", inner: ex);
+            }
+        }
+
+        var transport = new Rfc2217Transport(port, client, options.BaudRate, ignoreSetControl, timeout.Value);
+        try
+        {
+            await transport.NegotiateAsync(cancellationToken).ConfigureAwait(false);
+            return transport;
+        }
+        catch
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static (bool IgnoreSetControl, TimeSpan? Timeout) ParseQuery(string uri)
+    {
+        int q = uri.IndexOf('?', StringComparison.Ordinal);
+        if (q < 0) return (false, null);
+        bool ign = false;
+        TimeSpan? timeout = null;
+        foreach (var part in uri[(q + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = part.Split('=', 2);
+            switch (kv[0].ToLowerInvariant())
+            {
+                case "ign_set_control":
+                    ign = true;
+                    break;
+                case "timeout" when kv.Length == 2 && double.TryParse(kv[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 && double.IsFinite(s):
+                    timeout = TimeSpan.FromSeconds(s);
+                    break;
+                case "logging" or "poll_modem":
+                    break; // pyserial options that change nothing here
+                default:
+                    throw new EspException(EspErrorCode.InvalidPortUri,
+                        $"Unknown or malformed option '{part}' in '{uri}'.",
+                        "RFC 2217 ports take ?ign_set_control and &timeout=<seconds>.");
+            }
+        }
+        return (ign, timeout);
+    }
+
+    public string Name { get; }
+
+    public int BaudRate { get; private set; }
+
+    public bool SupportsLineControl => true;
+
+    public (int Vid, int Pid)? UsbId => null;
+
+    public bool Dtr => _dtr;
+
+    public bool Rts => _rts;
+
+    private async Task NegotiateAsync(CancellationToken ct)
+    {
+        _readLoop = Task.Run(ReadLoopAsync);
+        _weWill[BINARY] = _weWill[SGA] = _weWill[COM_PORT_OPTION] = false;
+        _theyWill[BINARY] = _theyWill[SGA] = false;
+        await SendRawAsync(
+            [IAC, WILL, BINARY, IAC, DO, BINARY, IAC, WILL, SGA, IAC, DO, SGA, IAC, WILL, COM_PORT_OPTION], ct).ConfigureAwait(false);
+
+        try
+        {
+            await _comPortAccepted.Task.WaitAsync(_networkTimeout, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new EspException(EspErrorCode.ProtocolViolation,
+                $"'{Name}' did not agree to the RFC 2217 COM-PORT-OPTION within {_networkTimeout.TotalSeconds:0.#} s; it may be a plain TCP port.",
+                "Use socket://host:port for a raw TCP serial bridge, or check the server.", ex);
+        }
+
+        // Send all settings first, then wait for the answers, as the ports' settings go together.
+        var acks = new[]
+        {
+            SendCommandAsync(SET_BAUDRATE, BigEndian(BaudRate), ct),
+            SendCommandAsync(SET_DATASIZE, [8], ct),
+            SendCommandAsync(SET_PARITY, [PARITY_NONE], ct),
+            SendCommandAsync(SET_STOPSIZE, [STOPSIZE_1], ct),
+        };
+        await AwaitAcksAsync(acks, "port settings (baud rate, 8N1)", ct).ConfigureAwait(false);
+        await SetControlAsync([CONTROL_NO_FLOW], ct).ConfigureAwait(false);
+    }
+
+    private static byte[] BigEndian(int value)
+    {
+        var b = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(b, (uint)value);
+        return b;
+    }
+
+    public async Task SetBaudRateAsync(int baud, CancellationToken cancellationToken = default)
+    {
+        if (baud <= 0) throw new EspException(EspErrorCode.InvalidArgument, $"The baud rate {baud} is not valid.");
+        await AwaitAcksAsync([SendCommandAsync(SET_BAUDRATE, BigEndian(baud), cancellationToken)], "SET-BAUDRATE", cancellationToken).ConfigureAwait(false);
+        BaudRate = baud;
+    }
+
+    public async Task SetLinesAsync(bool? dtr, bool? rts, CancellationToken cancellationToken = default)
+    {
+        var values = new List<byte>(2);
+        if (dtr is { } d) values.Add(d ? DTR_ON : DTR_OFF);
+        if (rts is { } r) values.Add(r ? RTS_ON : RTS_OFF);
+        if (values.Count == 0) return;
+        await SetControlAsync(values, cancellationToken).ConfigureAwait(false);
+        if (dtr is { } dd) _dtr = dd;
+        if (rts is { } rr) _rts = rr;
+    }
+
+    /// <summary>Sends SET-CONTROL values back to back, then waits for every acknowledgement.</summary>
+    private async Task SetControlAsync(IReadOnlyList<byte> values, CancellationToken ct)
+    {
+        var acks = values.Select(v => SendCommandAsync(SET_CONTROL, [v], ct, expectAnswer: !_ignoreSetControlAnswer)).ToArray();
+        if (_ignoreSetControlAnswer)
+        {
+            await Task.WhenAll(acks).ConfigureAwait(false);
+            // The server's answers are not trusted in this mode; give it time to apply the change instead.
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false);
+            return;
+        }
+        await AwaitAcksAsync(acks, "SET-CONTROL (DTR/RTS)", ct).ConfigureAwait(false);
+    }
+
+    private async Task AwaitAcksAsync(Task<Task<byte[]>>[] sends, string what, CancellationToken ct)
+    {
+        var waits = await Task.WhenAll(sends).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(waits).WaitAsync(_networkTimeout, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            // Late answers must not be taken for the answers to the next commands.
+            lock (_ackLock)
+            {
+                foreach (var queue in _acks.Values) queue.Clear();
+            }
+            throw new EspException(EspErrorCode.Timeout,
+                $"The RFC 2217 server '{Name}' did not acknowledge {what} within {_networkTimeout.TotalSeconds:0.#} s.",
+                "Check the server; for servers that never answer SET-CONTROL append ?ign_set_control to the port.", ex);
+        }
+    }
+
+    /// <summary>Sends <c>IAC SB COM-PORT-OPTION cmd value IAC SE</c>; the returned task completes on the server's answer.</summary>
+    private async Task<Task<byte[]>> SendCommandAsync(byte command, byte[] value, CancellationToken ct, bool expectAnswer = true)
+    {
+        var frame = new List<byte>(value.Length + 8) { IAC, SB, COM_PORT_OPTION, command };
+        foreach (var b in value)
+        {
+            frame.Add(b);
+            if (b == IAC) frame.Add(IAC);
+        }
+        frame.Add(IAC);
+        frame.Add(SE);
+
+        Task<byte[]> answer = Task.FromResult(Array.Empty<byte>());
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (expectAnswer)
+            {
+                var tcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+                lock (_ackLock)
+                {
+                    var key = (byte)(command + ServerOffset);
+                    if (!_acks.TryGetValue(key, out var queue)) _acks[key] = queue = new Queue<TaskCompletionSource<byte[]>>();
+                    queue.Enqueue(tcs);
+                }
+                answer = tcs.Task;
+            }
+            await WriteStreamAsync(frame.ToArray(), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+        return answer;
+    }
+
+    public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (data.IsEmpty) return;
+        byte[] escaped = Escape(data.Span);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await WriteStreamAsync(escaped, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Doubles every 0xFF so that data bytes are never read as Telnet commands.</summary>
+    internal static byte[] Escape(ReadOnlySpan<byte> data)
+    {
+        int extra = data.Count(IAC);
+        if (extra == 0) return data.ToArray();
+        var result = new byte[data.Length + extra];
+        int j = 0;
+        foreach (var b in data)
+        {
+            result[j++] = b;
+            if (b == IAC) result[j++] = IAC;
+        }
+        return result;
+    }
+
+    private async Task SendRawAsync(byte[] bytes, CancellationToken ct)
+    {
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await WriteStreamAsync(bytes, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task WriteStreamAsync(byte[] bytes, CancellationToken ct)
+    {
+        try
+        {
+            await _stream.WriteAsync(bytes, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+        {
+            throw new EspException(EspErrorCode.Disconnected, $"The link to '{Name}' failed: {ex.Message}", inner: ex);
+        }
+    }
+
+    public async Task<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.IsEmpty) return 0;
+        while (_pending.IsEmpty)
+        {
+            if (_incoming.Reader.TryRead(out var chunk))
+            {
+                _pending = chunk;
+                break;
+            }
+            try
+            {
+                if (!await _incoming.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (_failure is not null)
+                        throw new EspException(EspErrorCode.Disconnected, $"The link to '{Name}' failed: {_failure.Message}", inner: _failure);
+                    return 0;
+                }
+            }
+            catch (ChannelClosedException ex)
+            {
+                throw new EspException(EspErrorCode.Disconnected, $"The link to '{Name}' failed: {ex.InnerException?.Message ?? ex.Message}", inner: ex);
+            }
+        }
+        int n = Math.Min(buffer.Length, _pending.Length);
+        _pending[..n].CopyTo(buffer);
+        _pending = _pending[n..];
+        return n;
+    }
+
+    /// <summary>
+    /// Drops data received but not read. Only the local buffer is cleared: a PURGE-DATA sent now could reach the
+    /// server after the chip has already answered the next command and throw that answer away.
+    /// </summary>
+    public void DiscardInput()
+    {
+        _pending = default;
+        while (_incoming.Reader.TryRead(out _)) { }
+    }
+
+    // --- receive side: Telnet parser -------------------------------------------------------------
+
+    private enum RxState { Data, Iac, Option, Sub, SubIac }
+
+    private async Task ReadLoopAsync()
+    {
+        var buffer = new byte[4096];
+        var data = new List<byte>(4096);
+        var sub = new List<byte>(16);
+        var state = RxState.Data;
+        byte verb = 0;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                int n = await _stream.ReadAsync(buffer, _stop.Token).ConfigureAwait(false);
+                if (n == 0) break;
+                for (int i = 0; i < n; i++)
+                {
+                    byte b = buffer[i];
+                    switch (state)
+                    {
+                        case RxState.Data:
+                            if (b == IAC) state = RxState.Iac;
+                            else data.Add(b);
+                            break;
+                        case RxState.Iac:
+                            state = RxState.Data;
+                            if (b == IAC) data.Add(IAC);
+                            else if (b is WILL or WONT or DO or DONT)
+                            {
+                                verb = b;
+                                state = RxState.Option;
+                            }
+                            else if (b == SB)
+                            {
+                                sub.Clear();
+                                state = RxState.Sub;
+                            }
+                            // Any other command (NOP, GA, AYT, ...) carries no data: drop it.
+                            break;
+                        case RxState.Option:
+                            state = RxState.Data;
+                            await OnOptionAsync(verb, b).ConfigureAwait(false);
+                            break;
+                        case RxState.Sub:
+                            if (b == IAC) state = RxState.SubIac;
+                            else sub.Add(b);
+                            break;
+                        case RxState.SubIac:
+                            if (b == IAC)
+                            {
+                                sub.Add(IAC);
+                                state = RxState.Sub;
+                            }
+                            else
+                            {
+                                // SE (or a malformed end): the subnegotiation is complete.
+                                OnSubnegotiation(sub);
+                                state = RxState.Data;
+                            }
+                            break;
+                    }
+                }
+                if (data.Count > 0)
+                {
+                    _incoming.Writer.TryWrite(data.ToArray());
+                    data.Clear();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or EspException)
+        {
+            if (!_stop.IsCancellationRequested) _failure = ex;
+        }
+        finally
+        {
+            _incoming.Writer.TryComplete();
+            if (_comPortAccepted.TrySetException(new EspException(EspErrorCode.Disconnected, $"The RFC 2217 server '{Name}' closed the connection.")))
+                _ = _comPortAccepted.Task.Exception; // observed: nobody may be waiting any more
+            FailAllAcks();
+        }
+    }
+
+    private async Task OnOptionAsync(byte verb, byte option)
+    {
+        byte[]? reply = null;
+        switch (verb)
+        {
+            case DO:
+                if (option is BINARY or SGA or COM_PORT_OPTION)
+                {
+                    if (!_weWill.GetValueOrDefault(option) && !WeRequested(option)) reply = [IAC, WILL, option];
+                    _weWill[option] = true;
+                    if (option == COM_PORT_OPTION) _comPortAccepted.TrySetResult();
+                }
+                else reply = [IAC, WONT, option];
+                break;
+            case DONT:
+                if (_weWill.GetValueOrDefault(option)) reply = [IAC, WONT, option];
+                _weWill[option] = false;
+                if (option == COM_PORT_OPTION)
+                    _comPortAccepted.TrySetException(new EspException(EspErrorCode.ProtocolViolation,
+                        $"The server '{Name}' refused the RFC 2217 COM-PORT-OPTION.", "Use socket://host:port for a raw TCP serial bridge."));
+                break;
+            case WILL:
+                if (option is BINARY or SGA or COM_PORT_OPTION or ECHO)
+                {
+                    if (!_theyWill.GetValueOrDefault(option) && !_theyWill.ContainsKey(option)) reply = [IAC, DO, option];
+                    _theyWill[option] = true;
+                }
+                else reply = [IAC, DONT, option];
+                break;
+            case WONT:
+                if (_theyWill.GetValueOrDefault(option)) reply = [IAC, DONT, option];
+                _theyWill[option] = false;
+                break;
+        }
+        if (reply is not null)
+        {
+            await _writeLock.WaitAsync(_stop.Token).ConfigureAwait(false);
+            try
+            {
+                await _stream.WriteAsync(reply, _stop.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+    }
+
+    // Options we asked for in NegotiateAsync: the server's DO is the answer, not a new request.
+    private bool WeRequested(byte option) => _weWill.ContainsKey(option);
+
+    private void OnSubnegotiation(List<byte> sub)
+    {
+        if (sub.Count < 2 || sub[0] != COM_PORT_OPTION) return;
+        byte command = sub[1];
+        TaskCompletionSource<byte[]>? waiter = null;
+        lock (_ackLock)
+        {
+            if (_acks.TryGetValue(command, out var queue) && queue.Count > 0) waiter = queue.Dequeue();
+        }
+        // Unsolicited notifications (NOTIFY-LINESTATE, NOTIFY-MODEMSTATE, flow control) need no action here.
+        waiter?.TrySetResult(sub.Skip(2).ToArray());
+    }
+
+    private void FailAllAcks()
+    {
+        lock (_ackLock)
+        {
+            foreach (var queue in _acks.Values)
+                while (queue.Count > 0)
+                    queue.Dequeue().TrySetException(new EspException(EspErrorCode.Disconnected, $"The RFC 2217 server '{Name}' closed the connection."));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            _client.Client.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        _client.Dispose();
+        try
+        {
+            await _readLoop.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+        }
+        _stop.Dispose();
+        _writeLock.Dispose();
+    }
 }
