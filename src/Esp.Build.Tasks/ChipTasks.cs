@@ -197,11 +197,16 @@ public sealed class EspLoadRam : EspConnectedTask
 public sealed class EspChipInfo : EspConnectedTask
 {
     [Output] public string? ChipKey { get; private set; }
+    /// <summary>esptool's description, e.g. "ESP32-D0WD-V3 (revision v3.0)".</summary>
+    [Output] public string? ChipDescription { get; private set; }
     /// <summary>e.g. v3.0</summary>
     [Output] public string? Revision { get; private set; }
     /// <summary>e.g. 24:0a:c4:01:02:03</summary>
     [Output] public string? Mac { get; private set; }
-    /// <summary>JEDEC id as hex, e.g. 0x16405E? (manufacturer in the low byte).</summary>
+    /// <summary>Features, separated by ';'.</summary>
+    [Output] public string? Features { get; private set; }
+    [Output] public int CrystalMhz { get; private set; }
+    /// <summary>JEDEC id as hex, e.g. 0x164020 (manufacturer in the low byte).</summary>
     [Output] public string? FlashId { get; private set; }
     [Output] public string? FlashManufacturer { get; private set; }
     [Output] public string? FlashDevice { get; private set; }
@@ -213,17 +218,17 @@ public sealed class EspChipInfo : EspConnectedTask
 
     protected override async Task RunAsync(EspSession session, CancellationToken ct)
     {
-        var chip = session.Chip;
-        ChipKey = chip.Key;
-        IsStub = session.IsStub;
+        var info = await ChipInfo.ReadAsync(session, includeFlash: true, ct).ConfigureAwait(false);
+        ChipKey = info.Chip;
+        ChipDescription = info.Description;
+        Revision = info.Revision is null ? null : info.RevisionText;
+        Mac = info.Mac;
+        Features = string.Join(';', info.Features);
+        CrystalMhz = info.CrystalMhz ?? 0;
+        IsStub = info.StubRunning;
         SecureDownloadMode = session.SecureDownloadMode;
-        Task<uint> Read(uint a) => session.ReadRegAsync(a, ct);
-        if (!session.SecureDownloadMode)
+        if (info.Flash is { } id)
         {
-            if (chip.Revision is { } layout)
-                Revision = RevisionLayout.Format(await layout.ReadAsync(Read).ConfigureAwait(false));
-            Mac = await MacReader.ReadAsync(chip, Read, ct).ConfigureAwait(false);
-            var id = await FlashIdentity.ReadAsync(session, ct).ConfigureAwait(false);
             FlashId = $"0x{id.RawId:X6}";
             FlashManufacturer = $"0x{id.Manufacturer:X2}";
             FlashDevice = $"0x{id.Device:X4}";
@@ -233,44 +238,8 @@ public sealed class EspChipInfo : EspConnectedTask
                 FlashSize = FlashIdentity.FormatSize(size);
             }
         }
-        Log.LogMessage(MessageImportance.High, "Chip: {0}{1}, MAC {2}, flash id {3} ({4}){5}.", chip.Name,
-            Revision is null ? "" : $" revision {Revision}", Mac ?? "unknown", FlashId ?? "unknown", FlashSize ?? "size unknown",
+        Log.LogMessage(MessageImportance.High, "Chip: {0}{1}, MAC {2}, flash id {3} ({4}){5}.", info.Description,
+            Revision is null ? "" : $" revision {Revision}", Mac, FlashId ?? "unknown", FlashSize ?? "size unknown",
             SecureDownloadMode ? ", Secure Download Mode" : "");
-    }
-}
-
-/// <summary>The factory MAC from eFuse registers.</summary>
-internal static class MacReader
-{
-    public static async Task<string?> ReadAsync(ChipDefinition chip, Func<uint, Task<uint>> read, CancellationToken ct)
-    {
-        if (chip.MacRegister == 0) return null;
-#if HAS_MAC
-        var mac = await MacAddress.FromRegistersAsync(chip, read, ct).ConfigureAwait(false);
-        return MacAddress.Format(mac);
-#else
-        ct.ThrowIfCancellationRequested();
-        byte[] mac;
-        switch (chip.MacLayout)
-        {
-            case MacLayout.Esp32Blk0:
-            {
-                uint w2 = await read(chip.MacRegister + 4).ConfigureAwait(false), w1 = await read(chip.MacRegister).ConfigureAwait(false);
-                mac = Join(w2, w1);
-                break;
-            }
-            case MacLayout.MacWords:
-            {
-                uint m0 = await read(chip.MacRegister).ConfigureAwait(false), m1 = await read(chip.MacRegister + 4).ConfigureAwait(false);
-                mac = Join(m1, m0);
-                break;
-            }
-            default:
-                return null;
-        }
-        return string.Join(':', mac.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
-
-        static byte[] Join(uint hi, uint lo) => [(byte)(hi >> 8), (byte)hi, (byte)(lo >> 24), (byte)(lo >> 16), (byte)(lo >> 8), (byte)lo];
-#endif
     }
 }

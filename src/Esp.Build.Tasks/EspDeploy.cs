@@ -4,9 +4,7 @@ using System.Text.Json;
 using Esp.Protocol.Errors;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
-#if HAS_IMAGES
 using Esp.Protocol.Images;
-#endif
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -42,6 +40,12 @@ public sealed class EspDeploy : EspConnectedTask
     public string? FlashFreq { get; set; }
     public string? FlashSize { get; set; }
 
+    /// <summary>Deploy even when a guard (image chip, revision, flash size, partitions, security) objects; findings become warnings.</summary>
+    public bool Force { get; set; }
+
+    /// <summary>Required chip revision range, e.g. [3.0,) (EspChipRevision).</summary>
+    public string? ChipRevisionRange { get; set; }
+
     /// <summary>JSON summary for CI (written when set).</summary>
     public string? SummaryFile { get; set; }
 
@@ -61,6 +65,13 @@ public sealed class EspDeploy : EspConnectedTask
     {
         var sw = Stopwatch.StartNew();
         var images = await ComposeAsync(session, ct).ConfigureAwait(false);
+        var findings = await DeployGuards.CheckAsync(session, images, new GuardOptions
+        {
+            Force = Force,
+            ChipRevisionRange = NonEmpty(ChipRevisionRange),
+            PartitionTableOffset = NonEmpty(PartitionTableAddress) is { } t ? Numbers.ParseUInt(t, "PartitionTableAddress") : PartitionTable.DefaultOffset,
+        }, ct).ConfigureAwait(false);
+        foreach (var f in findings) LogEspWarning(f.CodeText, $"{f.Message} {f.Help} (ignored: EspForce=true)");
         var options = new DeployOptions { Full = Full };
         var progress = CreateProgress();
         var tracking = new Tracking(p =>
@@ -108,9 +119,7 @@ public sealed class EspDeploy : EspConnectedTask
     private async Task<List<DeployImage>> ComposeAsync(EspSession session, CancellationToken ct)
     {
         var list = new List<DeployImage>();
-#if HAS_IMAGES
         PartitionTable? table = null;
-#endif
         foreach (var item in Images)
         {
             var path = item.GetMetadata("FullPath");
@@ -140,7 +149,6 @@ public sealed class EspDeploy : EspConnectedTask
             }
             else
             {
-#if HAS_IMAGES
                 table ??= await ReadPartitionTableAsync(session, ct).ConfigureAwait(false);
                 var entry = FindPartition(table, partition);
                 if (needed > entry.Size)
@@ -148,9 +156,6 @@ public sealed class EspDeploy : EspConnectedTask
                         $"'{name}' needs {needed} bytes (0x{needed:X}{(erasedAfter ? ", with the erased end word" : "")}) but partition '{entry.Label}' at 0x{entry.Offset:X} holds only {entry.Size} bytes (0x{entry.Size:X}).");
                 address = entry.Offset;
                 Log.LogMessage(MessageImportance.Normal, "{0}: partition '{1}' at {2}, {3} bytes (from the partition table on the chip).", name, entry.Label, Numbers.Hex(address), entry.Size);
-#else
-                throw new EspException(EspErrorCode.NoDeployPartition, "Reading the partition table is not available in this build.", "Set EspDeployAddress.");
-#endif
             }
             if (erasedAfter)
             {
@@ -159,7 +164,6 @@ public sealed class EspDeploy : EspConnectedTask
                 padded.AsSpan(data.Length).Fill(0xFF);
                 data = padded;
             }
-#if HAS_IMAGES
             if (address == session.Chip.BootloaderOffset && data[0] == 0xE9 &&
                 (NonEmpty(FlashMode) ?? NonEmpty(FlashFreq) ?? NonEmpty(FlashSize)) is not null)
             {
@@ -167,7 +171,6 @@ public sealed class EspDeploy : EspConnectedTask
                     Log.LogMessage(MessageImportance.Normal, "{0}: flash parameters in the header set to mode {1}, freq {2}, size {3}.", name,
                         FlashMode ?? "keep", FlashFreq ?? "keep", FlashSize ?? "keep");
             }
-#endif
             list.Add(new DeployImage(name, address, data));
         }
         if (list.Count == 0)
@@ -176,7 +179,6 @@ public sealed class EspDeploy : EspConnectedTask
         return list;
     }
 
-#if HAS_IMAGES
     private async Task<PartitionTable> ReadPartitionTableAsync(EspSession session, CancellationToken ct)
     {
         uint at = NonEmpty(PartitionTableAddress) is { } t ? Numbers.ParseUInt(t, "PartitionTableAddress") : PartitionTable.DefaultOffset;
@@ -199,7 +201,6 @@ public sealed class EspDeploy : EspConnectedTask
         return entry ?? throw new EspException(EspErrorCode.NoDeployPartition,
             $"The partition table on the chip has no {(partition == "deploy" ? "deploy partition (data, subtype 0x84)" : $"partition '{partition}'")}; it holds: {string.Join(", ", table.Entries.Select(e => $"{e.Label} 0x{e.Type:X2}/0x{e.SubType:X2} at 0x{e.Offset:X}"))}.");
     }
-#endif
 
     private void WriteSummary(string path, EspSession session, DeployResult result, TimeSpan elapsed)
     {

@@ -1,8 +1,6 @@
 using System.Globalization;
 using Esp.Protocol.Errors;
-#if HAS_IMAGES
 using Esp.Protocol.Images;
-#endif
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -68,7 +66,6 @@ public sealed class EspComposeNanoFrameworkDeployment : EspTaskBase
             if (!File.Exists(path)) throw new EspException(EspErrorCode.FileNotFound, $"The nanoFramework assembly '{path}' does not exist.");
             inputs.Add((Path.GetFileName(path), File.ReadAllBytes(path)));
         }
-#if HAS_IMAGES
         var deployment = NanoFrameworkDeployment.Build(inputs);
         bool changed = Files.WriteIfChanged(OutputFile, deployment.Image);
         ImageSize = deployment.TotalSize;
@@ -83,9 +80,6 @@ public sealed class EspComposeNanoFrameworkDeployment : EspTaskBase
         Log.LogMessage(MessageImportance.Normal, "nanoFramework deployment image {0}: {1} bytes from {2}{3}.", OutputFile, ImageSize,
             string.Join(", ", deployment.Assemblies.Select(a => $"{a.Name} ({a.Length})")), changed ? "" : " (unchanged)");
         return Task.CompletedTask;
-#else
-        throw new EspException(EspErrorCode.Internal, "nanoFramework deployment images are not available in this build.");
-#endif
     }
 }
 
@@ -102,7 +96,6 @@ public sealed class EspMakePartitionTable : EspTaskBase
 
     protected override Task RunAsync(CancellationToken ct)
     {
-#if HAS_IMAGES
         byte[] table;
         if (Partitions.Length == 0)
         {
@@ -119,9 +112,6 @@ public sealed class EspMakePartitionTable : EspTaskBase
         bool changed = Files.WriteIfChanged(OutputFile, table);
         Log.LogMessage(MessageImportance.Low, "Partition table {0}{1}.", OutputFile, changed ? "" : " (unchanged)");
         return Task.CompletedTask;
-#else
-        throw new EspException(EspErrorCode.Internal, "Partition tables are not available in this build.");
-#endif
     }
 
     private static byte ParseType(string text) => text.Trim().ToLowerInvariant() switch

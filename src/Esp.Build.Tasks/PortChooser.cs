@@ -1,7 +1,5 @@
 using Esp.Protocol.Errors;
-#if HAS_PORT_DISCOVERY
 using Esp.Protocol.Transport;
-#endif
 
 namespace Esp.Build.Tasks;
 
@@ -22,15 +20,11 @@ internal static class PortChooser
 
     public static IReadOnlyList<PortCandidate> ListHost()
     {
-#if HAS_PORT_DISCOVERY
         var root = Environment.GetEnvironmentVariable(SysfsRootVariable);
         var ports = string.IsNullOrEmpty(root)
             ? PortDiscovery.List()
             : PortDiscovery.ListLinux(System.IO.Path.Combine(root, "sys"), System.IO.Path.Combine(root, "dev"));
         return ports.Select(p => new PortCandidate(p.Path, p.IsKnownBridge, p.ToString())).ToList();
-#else
-        return [];
-#endif
     }
 
     public static PortCandidate ChooseDefault(IReadOnlyList<PortCandidate> candidates)
