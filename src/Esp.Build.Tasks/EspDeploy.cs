@@ -108,9 +108,12 @@ public sealed class EspDeploy : EspConnectedTask
         DeployedImages = [.. items];
 
         string verified = AllVerified ? "verified by the chip's MD5" : "NOT verified (this loader cannot compute MD5)";
-        Summary = BytesWritten == 0
-            ? $"Esp.Build deploy to {session.Chip.Name} on {UsedPort}: nothing changed ({result.Images.Count} image(s), {result.Images.Sum(i => (long)i.Length)} bytes up to date, {verified}) in {sw.Elapsed.TotalSeconds:0.00} s."
-            : $"Esp.Build deploy to {session.Chip.Name} on {UsedPort}: wrote {BytesWritten} bytes in {ImagesWritten} image(s) ({string.Join(", ", result.Images.Where(i => i.BytesWritten > 0).Select(i => $"{i.Name} {i.BytesWritten} of {i.Length} bytes"))}), {ImagesSkipped} unchanged, {verified}, in {sw.Elapsed.TotalSeconds:0.00} s.";
+        string imageText = string.Join("; ", result.Images.Select(i =>
+            $"{i.Name} at {Numbers.Hex(i.Address)} ({i.Length} bytes): " +
+            (i.BytesWritten == 0 ? "unchanged" : i.BytesWritten == i.Length ? "written" : $"{i.BytesWritten} bytes in {i.WrittenRanges.Count} changed range(s) rewritten")));
+        Summary = $"Esp.Build deploy to {session.Chip.Name} on {ShortPort(UsedPort)}: " +
+            (BytesWritten == 0 ? "nothing changed" : $"wrote {BytesWritten} bytes") +
+            $", {verified}, {sw.Elapsed.TotalSeconds:0.00} s — {imageText}.";
         Log.LogMessage(MessageImportance.High, "{0}", Summary);
         if (NonEmpty(SummaryFile) is { } summaryFile)
             WriteSummary(summaryFile, session, result, sw.Elapsed);
@@ -201,6 +204,10 @@ public sealed class EspDeploy : EspConnectedTask
         return entry ?? throw new EspException(EspErrorCode.NoDeployPartition,
             $"The partition table on the chip has no {(partition == "deploy" ? "deploy partition (data, subtype 0x84)" : $"partition '{partition}'")}; it holds: {string.Join(", ", table.Entries.Select(e => $"{e.Label} 0x{e.Type:X2}/0x{e.SubType:X2} at 0x{e.Offset:X}"))}.");
     }
+
+    /// <summary>The port without a sim: URI's query (file paths), to keep the summary on one readable line.</summary>
+    private static string ShortPort(string? port) =>
+        port is null ? "?" : port.StartsWith("sim:", StringComparison.OrdinalIgnoreCase) && port.IndexOf('?') is var q and > 0 ? port[..q] + " (virtual chip)" : port;
 
     private void WriteSummary(string path, EspSession session, DeployResult result, TimeSpan elapsed)
     {

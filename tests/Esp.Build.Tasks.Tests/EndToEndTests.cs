@@ -130,6 +130,35 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
         Assert.All(flash.AsSpan(0x101000, 4096).ToArray(), b => Assert.Equal(0xFF, b));
     }
 
+    [SimFact]
+    public void PlainBuildDeploysWithThePortFromEspUserPropsOverTheEnvironment()
+    {
+        var dir = NewDir("userprops");
+        var (port, state) = VirtualChip(dir);
+        var userProps = Path.Combine(package.NanoProject, "Esp.user.props");
+        File.WriteAllText(userProps, $"""
+            <Project>
+              <PropertyGroup>
+                <EspPort>{System.Security.SecurityElement.Escape(port)}</EspPort>
+                <EspDeployOnBuild>true</EspDeployOnBuild>
+              </PropertyGroup>
+            </Project>
+            """);
+        try
+        {
+            // ESPTOOL_PORT names a port where nothing listens: the per-user file must win over it.
+            var r = package.Build([Prop("EspDeploySummaryFile", Path.Combine(dir, "s.json"))],
+                new Dictionary<string, string?> { ["ESPTOOL_PORT"] = "socket://127.0.0.1:1" });
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Contains("Esp.Build deploy to ESP32", r.Output);
+            Assert.Equal(MscorlibPe(), File.ReadAllBytes(state).AsSpan((int)DeployOffset, MscorlibPe().Length).ToArray());
+        }
+        finally
+        {
+            File.Delete(userProps);
+        }
+    }
+
     [Fact]
     public void NoPortAndNoBridgeFailsWithEsp2003()
     {
