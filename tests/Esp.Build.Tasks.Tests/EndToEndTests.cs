@@ -35,8 +35,8 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
     private static JsonElement Summary(string file) => JsonDocument.Parse(File.ReadAllText(file)).RootElement;
 
     private static byte[] MscorlibPe() =>
-        File.ReadAllBytes(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages",
-            "nanoframework.corelibrary", PackageFixture.NanoCoreLibraryVersion, "lib", "mscorlib.pe"));
+        File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(PackageFixture.FindNupkg("nanoframework.corelibrary", PackageFixture.NanoCoreLibraryVersion))!,
+            "lib", "mscorlib.pe"));
 
     [SimFact]
     public void DeployWritesThenSkipsThenRewritesOnlyTheChangedSector()

@@ -115,7 +115,7 @@ public sealed class PackageFixture : IDisposable
         lock (output) return new BuildResult(p.ExitCode, output.ToString());
     }
 
-    private static string FindNupkg(string id, string version)
+    internal static string FindNupkg(string id, string version)
     {
         var roots = new[]
         {
