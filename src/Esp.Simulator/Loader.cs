@@ -655,8 +655,9 @@ internal sealed class Loader
     {
         bool legacy = StubKind == StubKind.Legacy;
         if (data.Length != 4) { StubReply(op, [], 0xC0); return; }
-        bool defl = op == 0x12;
-        if (defl ? !_deflMode : !_flashMode) { StubReply(op, [], 0xC6); return; }
+        // One "in flash mode" flag for both: esptool ends a compressed write with FLASH_BEGIN(0, 0) + FLASH_DEFL_END.
+        bool defl = _deflMode;
+        if (!_flashMode && !_deflMode) { StubReply(op, [], 0xC6); return; }
         if (_deferredError != 0)
         {
             var e = _deferredError;

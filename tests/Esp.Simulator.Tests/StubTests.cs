@@ -115,6 +115,8 @@ public class StubTests
                 l.SendPacket(TestLink.DataCommand(0x11, (uint)i, comp.AsSpan(i * 0x4000, Math.Min(0x4000, comp.Length - i * 0x4000))));
                 Assert.Equal(0, l.ReadFrame()[8]);
             }
+            // esptool leaves a compressed write with FLASH_BEGIN(0, 0) + FLASH_DEFL_END(1)
+            Assert.Equal(0, l.Transact(0x02, TestLink.Words(0, 0, 0x4000, 0))[8]);
             Assert.Equal(0, l.Transact(0x12, TestLink.Words(1))[8]);
             var md5 = l.Transact(0x13, TestLink.Words(0x8000, (uint)data.Length, 0, 0));
             Assert.Equal(MD5.HashData(data), md5[8..24]);

@@ -98,7 +98,7 @@ public sealed class CommandClient
         {
             // Stub: the first status byte is the error code itself.
             if (status == 0xC3 || status == 0xFF) throw Unsupported(op, status, error);
-            throw new EspCommandException(EspErrorCode.StubError, (byte)op, status, error,
+            throw new EspCommandException(status is 0xC5 or 0x34 ? EspErrorCode.FlashWriteProtected : EspErrorCode.StubError, (byte)op, status, error,
                 $"The flasher stub refused {op}: {StatusCodes.DescribeStub(status)} (status 0x{status:X2}{error:X2}).",
                 status == 0xC5 || status == 0xC4 ? EspErrorHelp.For(EspErrorCode.FlashWriteProtected) : null);
         }
