@@ -16,9 +16,7 @@ public abstract class EspTaskBase : Microsoft.Build.Utilities.Task, ICancelableT
 
     static EspTaskBase()
     {
-#if HAS_SIM_LINK
         Esp.Simulator.Link.SimulatorPort.Register();
-#endif
     }
 
     /// <summary>Cancelled by <see cref="Cancel"/>; passed to every engine call.</summary>

@@ -38,7 +38,7 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
         File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(PackageFixture.FindNupkg("nanoframework.corelibrary", PackageFixture.NanoCoreLibraryVersion))!,
             "lib", "mscorlib.pe"));
 
-    [SimFact]
+    [Fact]
     public void DeployWritesThenSkipsThenRewritesOnlyTheChangedSector()
     {
         var dir = NewDir("deploy");
@@ -87,7 +87,7 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
         Assert.Equal(pe, File.ReadAllBytes(state).AsSpan((int)DeployOffset, pe.Length).ToArray());
     }
 
-    [SimFact]
+    [Fact]
     public void EveryTaskRunsAgainstTheVirtualChip()
     {
         var dir = NewDir("tasks");
@@ -130,7 +130,7 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
         Assert.All(flash.AsSpan(0x101000, 4096).ToArray(), b => Assert.Equal(0xFF, b));
     }
 
-    [SimFact]
+    [Fact]
     public void PlainBuildDeploysWithThePortFromEspUserPropsOverTheEnvironment()
     {
         var dir = NewDir("userprops");
@@ -182,7 +182,7 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
         Assert.Contains("ttyUSB1", r.Output);
     }
 
-    [SimFact]
+    [Fact]
     public void ImageLargerThanTheDeployPartitionFailsWithEsp4004()
     {
         var dir = NewDir("toolarge");
@@ -200,7 +200,7 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
         Assert.All(flash.AsSpan(0x110000, 0x1000).ToArray(), b => Assert.Equal(0xFF, b)); // nothing was written
     }
 
-    [SimFact]
+    [Fact]
     public void SilentChipFailsWithoutHanging()
     {
         var dir = NewDir("silent");
@@ -224,7 +224,7 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
         Assert.Contains("error ESP1010", r.Output);
     }
 
-    [SimFact]
+    [Fact]
     public void CtrlCCancelsAWriteAndSaysWhatWasWritten()
     {
         var dir = NewDir("cancel");
@@ -316,14 +316,3 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
         """;
 }
 
-/// <summary>A test that needs the virtual chip's sim: scheme, which the tasks include once src/Esp.Simulator.Link exists.</summary>
-public sealed class SimFactAttribute : FactAttribute
-{
-    public SimFactAttribute()
-    {
-        var root = typeof(SimFactAttribute).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
-            .Cast<System.Reflection.AssemblyMetadataAttribute>().First(a => a.Key == "EspRepositoryRoot").Value!;
-        if (!File.Exists(Path.Combine(root, "src", "Esp.Simulator.Link", "Esp.Simulator.Link.csproj")))
-            Skip = "The virtual chip (src/Esp.Simulator.Link) is not in this checkout yet.";
-    }
-}
