@@ -156,7 +156,7 @@ public class HostTests
             ts.SetControl(DtrOn); ts.SetControl(RtsOff);
             Thread.Sleep(50);
             ts.SetControl(DtrOff);
-            var banner = Encoding.Latin1.GetString(link.ReadFor(300));
+            var banner = Encoding.Latin1.GetString(link.ReadUntil("waiting for download"));
             Assert.True(banner.Contains("boot:0x3 (DOWNLOAD_BOOT", StringComparison.Ordinal), $"banner was '{banner}' mode {chip.Mode}");
             Assert.Contains("boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))", banner);
             Assert.Contains("waiting for download", banner);
@@ -179,7 +179,7 @@ public class HostTests
             ts.SetControl(DtrOff); ts.SetControl(RtsOn);
             Thread.Sleep(100);
             ts.SetControl(RtsOff);
-            var banner = Encoding.Latin1.GetString(link.ReadFor(300));
+            var banner = Encoding.Latin1.GetString(link.ReadUntil("boot:0x13 (SPI_FAST_FLASH_BOOT)"));
             Assert.Contains("boot:0x13 (SPI_FAST_FLASH_BOOT)", banner);
             Assert.Equal(ChipMode.BootedApp, chip.Mode);
             link.SendPacket(TestLink.Command(0x08, TestLink.SyncPayload));

@@ -97,6 +97,19 @@ internal sealed class TestLink : IDisposable
     }
 
     /// <summary>Reads whatever arrives within the window (raw bytes).</summary>
+    /// <summary>Reads until <paramref name="text"/> has arrived (Latin-1) or <paramref name="ms"/> pass; the machine may be busy.</summary>
+    public byte[] ReadUntil(string text, int ms = 10_000)
+    {
+        var all = new List<byte>();
+        var end = Environment.TickCount64 + ms;
+        while (Environment.TickCount64 < end)
+        {
+            all.AddRange(ReadFor(100));
+            if (System.Text.Encoding.Latin1.GetString(all.ToArray()).Contains(text, StringComparison.Ordinal)) break;
+        }
+        return all.ToArray();
+    }
+
     public byte[] ReadFor(int ms)
     {
         var result = new List<byte>(_pending);

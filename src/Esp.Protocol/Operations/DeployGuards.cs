@@ -56,6 +56,7 @@ public static class DeployGuards
         var range = options.ChipRevisionRange is { Length: > 0 } r ? ParseRevisionRange(r) : null;
         var findings = new List<GuardFinding>();
         var chip = session.Chip;
+        await session.EnsureFlashAttachedAsync(ct).ConfigureAwait(false); // learns the flash size
 
         // Security state first: nothing else matters if a plain write cannot work.
         if (session.Security?.FlashEncryptionEnabled == true)
