@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Esp.Protocol.Errors;
+using Esp.Protocol.Loader;
+using Esp.Protocol.Operations;
+using Esp.Protocol.Images;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace Esp.Build.Tasks;
+
+/// <summary>
+/// The Deploy target's task: connect, plan by the chip's MD5 (whole image, 64 KiB blocks, 4 KiB sectors), write
+/// only what differs, verify every image with the chip's MD5, reset. Writes a JSON summary for CI and logs a one-line
+/// summary at high importance.
+/// </summary>
+/// <remarks>
+/// Images are task items: ItemSpec = file, metadata <c>Address</c>. An item with <c>Partition="deploy"</c> (or a
+/// subtype such as <c>0x84</c>) and no Address is placed at that data partition of the table read from the chip at
+/// <see cref="PartitionTableAddress"/> (unless <see cref="DeployAddress"/> overrides it) and refused when larger
+/// than the partition (ESP4004). <c>EnsureErasedAfter="true"</c> appends an erased word (4 × 0xFF) so the word after
+/// the image reads erased, as the nanoFramework CLR needs.
+/// </remarks>
+public sealed class EspDeploy : EspConnectedTask
+{
+    [Required] public ITaskItem[] Images { get; set; } = [];
+
+    /// <summary>Overrides the partition-table address of images that name a partition.</summary>
+    public string? DeployAddress { get; set; }
+
+    /// <summary>Where the partition table is read from (default 0x8000).</summary>
+    public string? PartitionTableAddress { get; set; }
+
+    /// <summary>Write everything without comparing first.</summary>
+    public bool Full { get; set; }
+
+    /// <summary>Flash mode/frequency/size written into a bootloader image's header (keep = unchanged).</summary>
+    public string? FlashMode { get; set; }
+    public string? FlashFreq { get; set; }
+    public string? FlashSize { get; set; }
+
+    /// <summary>Deploy even when a guard (image chip, revision, flash size, partitions, security) objects; findings become warnings.</summary>
+    public bool Force { get; set; }
+
+    /// <summary>Required chip revision range, e.g. [3.0,) (EspChipRevision).</summary>
+    public string? ChipRevisionRange { get; set; }
+
+    /// <summary>JSON summary for CI (written when set).</summary>
+    public string? SummaryFile { get; set; }
+
+    [Output] public long BytesWritten { get; private set; }
+    [Output] public int ImagesWritten { get; private set; }
+    [Output] public int ImagesSkipped { get; private set; }
+    [Output] public bool AllVerified { get; private set; }
+    /// <summary>One line, as logged.</summary>
+    [Output] public string? Summary { get; private set; }
+    /// <summary>Per image: Address, Length, Action, BytesWritten, WrittenRanges, Verified, Md5.</summary>
+    [Output] public ITaskItem[] DeployedImages { get; private set; } = [];
+
+    private IReadOnlyList<DeployPlanEntry>? _plan;
+    private long _writeDone;
+
+    protected override async Task RunAsync(EspSession session, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        var images = await ComposeAsync(session, ct).ConfigureAwait(false);
+        var findings = await DeployGuards.CheckAsync(session, images, new GuardOptions
+        {
+            Force = Force,
+            ChipRevisionRange = NonEmpty(ChipRevisionRange),
+            PartitionTableOffset = NonEmpty(PartitionTableAddress) is { } t ? Numbers.ParseUInt(t, "PartitionTableAddress") : PartitionTable.DefaultOffset,
+        }, ct).ConfigureAwait(false);
+        foreach (var f in findings) LogEspWarning(f.CodeText, $"{f.Message} {f.Help} (ignored: EspForce=true)");
+        var options = new DeployOptions { Full = Full };
+        var progress = CreateProgress();
+        var tracking = new Tracking(p =>
+        {
+            if (p.Operation == "write") _writeDone = p.Done;
+            progress.Report(p);
+        });
+        _plan = await Deployer.PlanAsync(session, images, options, tracking, ct).ConfigureAwait(false);
+        foreach (var entry in _plan)
+        {
+            Log.LogMessage(MessageImportance.Normal, "  plan {0} at {1} ({2} bytes): {3}", entry.Image.Name, Numbers.Hex(entry.Image.Address), entry.Image.Data.Length,
+                entry.Action == DeployAction.Skip ? "unchanged" : $"write {entry.BytesToWrite} bytes in {entry.Ranges.Count} range(s)");
+        }
+        var result = await Deployer.ExecuteAsync(session, _plan, options, tracking, ct).ConfigureAwait(false);
+        sw.Stop();
+
+        BytesWritten = result.BytesWritten;
+        ImagesWritten = result.Images.Count(i => i.BytesWritten > 0);
+        ImagesSkipped = result.Images.Count(i => i.Action == DeployAction.Skip);
+        AllVerified = result.Images.All(i => i.Verified);
+        var items = new List<ITaskItem>();
+        foreach (var i in result.Images)
+        {
+            var item = new TaskItem(i.Name);
+            item.SetMetadata("Address", Numbers.Hex(i.Address));
+            item.SetMetadata("Length", i.Length.ToString(CultureInfo.InvariantCulture));
+            item.SetMetadata("Action", i.Action.ToString());
+            item.SetMetadata("BytesWritten", i.BytesWritten.ToString(CultureInfo.InvariantCulture));
+            item.SetMetadata("WrittenRanges", string.Join(';', i.WrittenRanges.Select(r => $"{Numbers.Hex(r.Address)}+{r.Length}")));
+            item.SetMetadata("Verified", i.Verified ? "true" : "false");
+            item.SetMetadata("Md5", i.Md5);
+            items.Add(item);
+        }
+        DeployedImages = [.. items];
+
+        string verified = AllVerified ? "verified by the chip's MD5" : "NOT verified (this loader cannot compute MD5)";
+        string imageText = string.Join("; ", result.Images.Select(i =>
+            $"{i.Name} at {Numbers.Hex(i.Address)} ({i.Length} bytes): " +
+            (i.BytesWritten == 0 ? "unchanged" : i.BytesWritten == i.Length ? "written" : $"{i.BytesWritten} bytes in {i.WrittenRanges.Count} changed range(s) rewritten")));
+        Summary = $"Esp.Build deploy to {session.Chip.Name} on {ShortPort(UsedPort)}: " +
+            (BytesWritten == 0 ? "nothing changed" : $"wrote {BytesWritten} bytes") +
+            $", {verified}, {sw.Elapsed.TotalSeconds:0.00} s — {imageText}.";
+        Log.LogMessage(MessageImportance.High, "{0}", Summary);
+        if (NonEmpty(SummaryFile) is { } summaryFile)
+            WriteSummary(summaryFile, session, result, sw.Elapsed);
+    }
+
+    private async Task<List<DeployImage>> ComposeAsync(EspSession session, CancellationToken ct)
+    {
+        var list = new List<DeployImage>();
+        PartitionTable? table = null;
+        foreach (var item in Images)
+        {
+            var path = item.GetMetadata("FullPath");
+            if (string.IsNullOrEmpty(path)) path = item.ItemSpec;
+            if (!File.Exists(path)) throw new EspException(EspErrorCode.FileNotFound, $"The image '{path}' does not exist.");
+            var data = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
+            if (data.Length == 0) throw new EspException(EspErrorCode.FileEmpty, $"The image '{path}' is empty.");
+            string name = NonEmpty(item.GetMetadata("Name")) ?? Path.GetFileName(path);
+            bool erasedAfter = string.Equals(item.GetMetadata("EnsureErasedAfter"), "true", StringComparison.OrdinalIgnoreCase);
+            string? partition = NonEmpty(item.GetMetadata("Partition"));
+            string? addressText = NonEmpty(item.GetMetadata("Address"));
+            int needed = data.Length + (erasedAfter ? 4 : 0);
+            uint address;
+            if (addressText is not null && !addressText.Equals("auto", StringComparison.OrdinalIgnoreCase))
+            {
+                address = Numbers.ParseUInt(addressText, $"Address of '{item.ItemSpec}'");
+            }
+            else if (partition is null)
+            {
+                throw new EspException(EspErrorCode.InvalidArgument, $"The image '{item.ItemSpec}' has no Address metadata.",
+                    "Give every image an address, e.g. <EspFlashImage Include=\"app.bin\" Address=\"0x10000\" />.");
+            }
+            else if (NonEmpty(DeployAddress) is { } overrideText)
+            {
+                address = Numbers.ParseUInt(overrideText, "EspDeployAddress");
+                Log.LogMessage(MessageImportance.Normal, "{0}: deploying at {1} (EspDeployAddress).", name, Numbers.Hex(address));
+            }
+            else
+            {
+                table ??= await ReadPartitionTableAsync(session, ct).ConfigureAwait(false);
+                var entry = FindPartition(table, partition);
+                if (needed > entry.Size)
+                    throw new EspException(EspErrorCode.ImageTooLargeForPartition,
+                        $"'{name}' needs {needed} bytes (0x{needed:X}{(erasedAfter ? ", with the erased end word" : "")}) but partition '{entry.Label}' at 0x{entry.Offset:X} holds only {entry.Size} bytes (0x{entry.Size:X}).");
+                address = entry.Offset;
+                Log.LogMessage(MessageImportance.Normal, "{0}: partition '{1}' at {2}, {3} bytes (from the partition table on the chip).", name, entry.Label, Numbers.Hex(address), entry.Size);
+            }
+            if (erasedAfter)
+            {
+                var padded = new byte[needed];
+                data.CopyTo(padded, 0);
+                padded.AsSpan(data.Length).Fill(0xFF);
+                data = padded;
+            }
+            if (address == session.Chip.BootloaderOffset && data[0] == 0xE9 &&
+                (NonEmpty(FlashMode) ?? NonEmpty(FlashFreq) ?? NonEmpty(FlashSize)) is not null)
+            {
+                if (EspImage.PatchFlashParameters(data, session.Chip, NonEmpty(FlashMode), NonEmpty(FlashFreq), NonEmpty(FlashSize)))
+                    Log.LogMessage(MessageImportance.Normal, "{0}: flash parameters in the header set to mode {1}, freq {2}, size {3}.", name,
+                        FlashMode ?? "keep", FlashFreq ?? "keep", FlashSize ?? "keep");
+            }
+            list.Add(new DeployImage(name, address, data));
+        }
+        if (list.Count == 0)
+            throw new EspException(EspErrorCode.InvalidArgument, "There is nothing to deploy: no EspFlashImage items and no nanoFramework assemblies.",
+                "Add <EspFlashImage Include=\"file.bin\" Address=\"0x10000\" /> items, or build a nanoFramework project.");
+        return list;
+    }
+
+    private async Task<PartitionTable> ReadPartitionTableAsync(EspSession session, CancellationToken ct)
+    {
+        uint at = NonEmpty(PartitionTableAddress) is { } t ? Numbers.ParseUInt(t, "PartitionTableAddress") : PartitionTable.DefaultOffset;
+        var bytes = await FlashReader.ReadAsync(session, at, PartitionTable.MaxLength, null, ct).ConfigureAwait(false);
+        if (bytes.AsSpan().IndexOfAnyExcept((byte)0xFF) < 0)
+            throw new EspException(EspErrorCode.NoDeployPartition, $"The flash at {Numbers.Hex(at)} is erased: the chip has no partition table.",
+                "Flash the firmware (with its partition table) first, or set EspDeployAddress.");
+        return PartitionTable.Parse(bytes, validate: false);
+    }
+
+    private static PartitionEntry FindPartition(PartitionTable table, string partition)
+    {
+        PartitionEntry? entry;
+        if (partition.Equals("deploy", StringComparison.OrdinalIgnoreCase))
+            entry = table.Find(PartitionTable.TypeData, NanoFrameworkDeployment.DeployPartitionSubType);
+        else if (Numbers.TryParse(partition, out var subType) && subType <= 0xFF)
+            entry = table.Find(PartitionTable.TypeData, (byte)subType);
+        else
+            entry = table.FindByLabel(partition);
+        return entry ?? throw new EspException(EspErrorCode.NoDeployPartition,
+            $"The partition table on the chip has no {(partition == "deploy" ? "deploy partition (data, subtype 0x84)" : $"partition '{partition}'")}; it holds: {string.Join(", ", table.Entries.Select(e => $"{e.Label} 0x{e.Type:X2}/0x{e.SubType:X2} at 0x{e.Offset:X}"))}.");
+    }
+
+    /// <summary>The port without a sim: URI's query (file paths), to keep the summary on one readable line.</summary>
+    private static string ShortPort(string? port) =>
+        port is null ? "?" : port.StartsWith("sim:", StringComparison.OrdinalIgnoreCase) && port.IndexOf('?') is var q and > 0 ? port[..q] + " (virtual chip)" : port;
+
+    private void WriteSummary(string path, EspSession session, DeployResult result, TimeSpan elapsed)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        using var stream = File.Create(path);
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("port", UsedPort);
+        w.WriteString("chip", session.Chip.Name);
+        w.WriteString("time", DateTimeOffset.UtcNow.ToString("o", CultureInfo.InvariantCulture));
+        w.WriteNumber("elapsedMs", Math.Round(elapsed.TotalMilliseconds, 1));
+        w.WriteNumber("bytesWritten", result.BytesWritten);
+        w.WriteNumber("imagesWritten", ImagesWritten);
+        w.WriteNumber("imagesSkipped", ImagesSkipped);
+        w.WriteBoolean("allVerified", AllVerified);
+        w.WriteNumber("wireBytesSent", result.WireBytesSent);
+        w.WriteNumber("wireBytesReceived", result.WireBytesReceived);
+        w.WriteStartArray("images");
+        foreach (var i in result.Images)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", i.Name);
+            w.WriteString("address", Numbers.Hex(i.Address));
+            w.WriteNumber("length", i.Length);
+            w.WriteString("action", i.Action switch { DeployAction.Skip => "skipped", DeployAction.WriteChanged => "written-changed-sectors", _ => "written-all" });
+            w.WriteNumber("bytesWritten", i.BytesWritten);
+            w.WriteStartArray("writtenRanges");
+            foreach (var (a, l) in i.WrittenRanges)
+            {
+                w.WriteStartObject();
+                w.WriteString("address", Numbers.Hex(a));
+                w.WriteNumber("length", l);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteBoolean("verified", i.Verified);
+            w.WriteString("md5", i.Md5);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteString("summary", Summary);
+        w.WriteEndObject();
+    }
+
+    protected override void OnCancelled()
+    {
+        if (_plan is null)
+        {
+            Log.LogWarning("Deploy cancelled before anything was written: the flash is unchanged.");
+            return;
+        }
+        long total = _plan.Sum(p => p.BytesToWrite);
+        Log.LogWarning("Deploy cancelled after about {0} of {1} planned bytes were written ({2}). The flash may now hold a partial image; run Deploy again to finish (only what differs is rewritten).",
+            _writeDone, total, string.Join(", ", _plan.Select(p => $"{p.Image.Name}: {(p.Action == DeployAction.Skip ? "unchanged" : $"{p.BytesToWrite} bytes planned")}")));
+    }
+}

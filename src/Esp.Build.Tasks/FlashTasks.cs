@@ -1,0 +1,205 @@
+using Esp.Protocol.Errors;
+using Esp.Protocol.Loader;
+using Esp.Protocol.Operations;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace Esp.Build.Tasks;
+
+/// <summary>Reads the images of task items (ItemSpec = file, Address metadata).</summary>
+internal static class ImageItems
+{
+    public static List<(ITaskItem Item, uint Address, byte[] Data)> Load(ITaskItem[]? items, string parameter)
+    {
+        var list = new List<(ITaskItem, uint, byte[])>();
+        foreach (var item in items ?? [])
+        {
+            var path = item.GetMetadata("FullPath");
+            if (string.IsNullOrEmpty(path)) path = item.ItemSpec;
+            var addressText = item.GetMetadata("Address");
+            if (string.IsNullOrWhiteSpace(addressText))
+                throw new EspException(EspErrorCode.InvalidArgument, $"{parameter} item '{item.ItemSpec}' has no Address metadata.",
+                    "Give every image an address, e.g. <EspFlashImage Include=\"app.bin\" Address=\"0x10000\" />.");
+            uint address = Numbers.ParseUInt(addressText, $"Address of '{item.ItemSpec}'");
+            if (!File.Exists(path))
+                throw new EspException(EspErrorCode.FileNotFound, $"The image '{path}' does not exist.");
+            var data = File.ReadAllBytes(path);
+            if (data.Length == 0) throw new EspException(EspErrorCode.FileEmpty, $"The image '{path}' is empty.");
+            list.Add((item, address, data));
+        }
+        if (list.Count == 0)
+            throw new EspException(EspErrorCode.InvalidArgument, $"No images were given ({parameter} is empty).");
+        return list;
+    }
+}
+
+/// <summary>write_flash: writes files at addresses, each checked with the chip's MD5 afterwards.</summary>
+public sealed class EspWriteFlash : EspConnectedTask
+{
+    [Required] public ITaskItem[] Images { get; set; } = [];
+
+    /// <summary>Check each written range with the chip's MD5 (default true).</summary>
+    public bool Verify { get; set; } = true;
+
+    /// <summary>true / false; empty = compress when it helps.</summary>
+    public string? Compress { get; set; }
+
+    [Output] public long BytesWritten { get; private set; }
+
+    /// <summary>The written images with Address, Length, Md5, Verified metadata.</summary>
+    [Output] public ITaskItem[] Written { get; private set; } = [];
+
+    private readonly List<string> _done = [];
+    private readonly List<string> _pending = [];
+    private string? _current;
+    private long _currentDone, _currentTotal;
+
+    protected override async Task RunAsync(EspSession session, CancellationToken ct)
+    {
+        var images = ImageItems.Load(Images, nameof(Images));
+        bool? compress = NonEmpty(Compress) is { } c ? bool.Parse(c) : null;
+        foreach (var (item, address, data) in images) _pending.Add($"{item.ItemSpec} at {Numbers.Hex(address)} ({data.Length} bytes)");
+        var written = new List<ITaskItem>();
+        var progress = CreateProgress();
+        foreach (var (item, address, data) in images)
+        {
+            _current = _pending[0];
+            _pending.RemoveAt(0);
+            _currentDone = 0;
+            _currentTotal = data.Length;
+            var tracking = new Tracking(p => { if (p.Operation == "write") _currentDone = p.Done; progress.Report(p with { Detail = item.ItemSpec }); });
+            var result = await FlashWriter.WriteAsync(session, address, data, new FlashWriteOptions { Verify = Verify, Compress = compress }, tracking, ct).ConfigureAwait(false);
+            BytesWritten += data.Length;
+            _done.Add(_current);
+            _current = null;
+            var output = new TaskItem(item.ItemSpec);
+            output.SetMetadata("Address", Numbers.Hex(address));
+            output.SetMetadata("Length", data.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            output.SetMetadata("Md5", result.Md5);
+            output.SetMetadata("Verified", result.Verified ? "true" : "false");
+            written.Add(output);
+            Log.LogMessage(MessageImportance.High, "Wrote {0} bytes at {1} from {2}{3}.", data.Length, Numbers.Hex(address), item.ItemSpec, result.Verified ? " (verified by MD5)" : "");
+        }
+        Written = [.. written];
+    }
+
+    protected override void OnCancelled()
+    {
+        Log.LogWarning("Write cancelled. Written and verified: {0}. Interrupted (flash now holds partial data): {1}. Not written: {2}.",
+            _done.Count == 0 ? "nothing" : string.Join(", ", _done),
+            _current is null ? "none" : $"{_current}, about {_currentDone} of {_currentTotal} bytes sent",
+            _pending.Count == 0 ? "nothing" : string.Join(", ", _pending));
+    }
+}
+
+/// <summary>Reports progress on the calling thread.</summary>
+internal sealed class Tracking(Action<EspProgress> report) : IProgress<EspProgress>
+{
+    public void Report(EspProgress value) => report(value);
+}
+
+/// <summary>read_flash: copies a flash range to a file.</summary>
+public sealed class EspReadFlash : EspConnectedTask
+{
+    [Required] public string Address { get; set; } = "";
+    /// <summary>Number of bytes, or "all" for the rest of the flash.</summary>
+    [Required] public string Length { get; set; } = "";
+    [Required] public string OutputFile { get; set; } = "";
+
+    [Output] public string? Md5 { get; private set; }
+    [Output] public int BytesRead { get; private set; }
+
+    protected override async Task RunAsync(EspSession session, CancellationToken ct)
+    {
+        uint address = ParseUInt(Address, nameof(Address));
+        int length;
+        if (Length.Trim().Equals("all", StringComparison.OrdinalIgnoreCase))
+        {
+            await session.EnsureFlashAttachedAsync(ct).ConfigureAwait(false);
+            length = (int)((session.FlashSize ?? throw new EspException(EspErrorCode.InvalidArgument, "The flash size is unknown; give Length in bytes.")) - address);
+        }
+        else length = checked((int)ParseUInt(Length, nameof(Length)));
+        var data = await FlashReader.ReadAsync(session, address, length, CreateProgress(), ct).ConfigureAwait(false);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(OutputFile));
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        await File.WriteAllBytesAsync(OutputFile, data, ct).ConfigureAwait(false);
+        BytesRead = data.Length;
+        Md5 = FlashMd5.Of(data);
+        Log.LogMessage(MessageImportance.High, "Read {0} bytes at {1} into {2}.", data.Length, Numbers.Hex(address), OutputFile);
+    }
+}
+
+/// <summary>erase_flash / erase_region.</summary>
+public sealed class EspEraseFlash : EspConnectedTask
+{
+    /// <summary>Erase the whole chip (ignores Address/Length).</summary>
+    public bool All { get; set; }
+    public string? Address { get; set; }
+    public string? Length { get; set; }
+
+    protected override async Task RunAsync(EspSession session, CancellationToken ct)
+    {
+        if (All || (NonEmpty(Address) is null && NonEmpty(Length) is null))
+        {
+            if (!All) throw new EspException(EspErrorCode.InvalidArgument, "Give Address and Length, or All=\"true\" to erase the whole flash.");
+            await FlashEraser.EraseAllAsync(session, CreateProgress(), ct).ConfigureAwait(false);
+            Log.LogMessage(MessageImportance.High, "Erased the whole flash.");
+            return;
+        }
+        uint address = ParseUInt(Address, nameof(Address)), length = ParseUInt(Length, nameof(Length));
+        await FlashEraser.EraseRegionAsync(session, address, length, CreateProgress(), ct).ConfigureAwait(false);
+        Log.LogMessage(MessageImportance.High, "Erased {0} bytes at {1}.", length, Numbers.Hex(address));
+    }
+}
+
+/// <summary>verify_flash: compares files with flash by MD5 and, on a mismatch, lists the differing ranges.</summary>
+public sealed class EspVerifyFlash : EspConnectedTask
+{
+    [Required] public ITaskItem[] Images { get; set; } = [];
+
+    /// <summary>Read back mismatching images and list the differing ranges (default true).</summary>
+    public bool Diff { get; set; } = true;
+
+    /// <summary>Log an error (ESP4001) on a mismatch (default true); false only sets the outputs.</summary>
+    public bool FailOnMismatch { get; set; } = true;
+
+    [Output] public bool Matched { get; private set; }
+
+    /// <summary>One item per differing range: ItemSpec "0xADDR", metadata Image, Address, Length, FlashBytes, FileBytes.</summary>
+    [Output] public ITaskItem[] Mismatches { get; private set; } = [];
+
+    protected override async Task RunAsync(EspSession session, CancellationToken ct)
+    {
+        var images = ImageItems.Load(Images, nameof(Images));
+        var mismatches = new List<ITaskItem>();
+        var failed = new List<string>();
+        Matched = true;
+        foreach (var (item, address, data) in images)
+        {
+            var result = await FlashVerifier.VerifyAsync(session, address, data, Diff, CreateProgress(), ct).ConfigureAwait(false);
+            if (result.Matched)
+            {
+                Log.LogMessage(MessageImportance.High, "Verified {0} at {1}: matches ({2} bytes, MD5 {3}).", item.ItemSpec, Numbers.Hex(address), data.Length, result.ExpectedMd5);
+                continue;
+            }
+            Matched = false;
+            failed.Add($"{item.ItemSpec} at {Numbers.Hex(address)}");
+            Log.LogMessage(MessageImportance.High, "Verify {0} at {1}: differs (flash MD5 {2}, file MD5 {3}).", item.ItemSpec, Numbers.Hex(address), result.FlashMd5, result.ExpectedMd5);
+            foreach (var d in result.Differences)
+            {
+                var m = new TaskItem(Numbers.Hex(d.Address));
+                m.SetMetadata("Image", item.ItemSpec);
+                m.SetMetadata("Address", Numbers.Hex(d.Address));
+                m.SetMetadata("Length", d.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                m.SetMetadata("FlashBytes", Convert.ToHexStringLower(d.FlashBytes));
+                m.SetMetadata("FileBytes", Convert.ToHexStringLower(d.FileBytes));
+                mismatches.Add(m);
+                Log.LogMessage(MessageImportance.High, "  {0}", d);
+            }
+        }
+        Mismatches = [.. mismatches];
+        if (!Matched && FailOnMismatch)
+            LogEspError(new EspException(EspErrorCode.VerifyMismatch,
+                $"The flash differs from {string.Join(", ", failed)}" + (mismatches.Count > 0 ? $" in {mismatches.Count} range(s)." : ".")));
+    }
+}

@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace Esp.Build.Tasks.Tests;
+
+/// <summary>
+/// Packs Esp.Build.Tasks once per test run (unique version), lays out a local folder feed with it and the
+/// nanoFramework.CoreLibrary package, and restores one temporary consumer project (a nanoFramework app that takes
+/// the tasks by PackageReference) into a private package folder. Tests then run <c>dotnet build --no-restore</c>.
+/// </summary>
+public sealed class PackageFixture : IDisposable
+{
+    public const string NanoCoreLibraryVersion = "1.17.11";
+
+    public PackageFixture()
+    {
+        var asm = typeof(PackageFixture).Assembly;
+        RepositoryRoot = asm.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "EspRepositoryRoot").Value!;
+        Configuration = asm.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "EspConfiguration").Value!;
+        Root = Directory.CreateTempSubdirectory("espbuild-e2e-").FullName;
+        Feed = Path.Combine(Root, "feed");
+        Packages = Path.Combine(Root, "packages");
+        Directory.CreateDirectory(Feed);
+        Version = $"0.0.0-e2e.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+
+        // The test project already built Esp.Build.Tasks in this configuration: pack that output.
+        var pack = Run(RepositoryRoot, ["pack", Path.Combine(RepositoryRoot, "src", "Esp.Build.Tasks", "Esp.Build.Tasks.csproj"), "--no-build",
+            "-c", Configuration, "-o", Feed, $"-p:Version={Version}", "-nodeReuse:false"]);
+        if (pack.ExitCode != 0) throw new InvalidOperationException("dotnet pack failed:\n" + pack.Output);
+
+        var nano = FindNupkg("nanoframework.corelibrary", NanoCoreLibraryVersion);
+        File.Copy(nano, Path.Combine(Feed, Path.GetFileName(nano)));
+
+        File.WriteAllText(Path.Combine(Root, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="e2e" value="{Feed}" />
+              </packageSources>
+            </configuration>
+            """);
+
+        NanoProject = Path.Combine(Root, "NanoApp");
+        Directory.CreateDirectory(NanoProject);
+        File.WriteAllText(Path.Combine(NanoProject, "NanoApp.csproj"), NanoProjectText(Version));
+        File.WriteAllText(Path.Combine(NanoProject, "Program.cs"), """
+            namespace NanoApp
+            {
+                public class Program
+                {
+                    public static void Main() { System.Threading.Thread.Sleep(1000); }
+                }
+            }
+            """);
+        var restore = Run(NanoProject, ["restore", "-nodeReuse:false", $"-p:RestorePackagesPath={Packages}"]);
+        if (restore.ExitCode != 0) throw new InvalidOperationException("dotnet restore of the consumer project failed:\n" + restore.Output);
+    }
+
+    public string RepositoryRoot { get; }
+    public string Configuration { get; }
+    public string Root { get; }
+    public string Feed { get; }
+    public string Packages { get; }
+    public string Version { get; }
+    public string NanoProject { get; }
+
+    /// <summary>Runs <c>dotnet build</c> on the consumer project with <c>--no-restore</c>.</summary>
+    public BuildResult Build(IEnumerable<string> args, IDictionary<string, string?>? environment = null, Action<Process, StringBuilder>? whileRunning = null)
+    {
+        string[] all = ["build", "--no-restore", "-nodeReuse:false", $"-p:RestorePackagesPath={Packages}", .. args];
+        return Run(NanoProject, all, environment, whileRunning);
+    }
+
+    public static BuildResult Run(string workingDirectory, IEnumerable<string> args, IDictionary<string, string?>? environment = null,
+        Action<Process, StringBuilder>? whileRunning = null)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        // The developer's own settings must not leak into the tests.
+        psi.Environment.Remove("ESPTOOL_PORT");
+        psi.Environment.Remove("ESPTOOL_BAUD");
+        psi.Environment.Remove("ESPTOOL_CHIP");
+        psi.Environment.Remove("ESP_BUILD_SYSFS_ROOT");
+        if (environment is not null)
+            foreach (var (k, v) in environment)
+            {
+                if (v is null) psi.Environment.Remove(k);
+                else psi.Environment[k] = v;
+            }
+        var output = new StringBuilder();
+        using var p = new Process { StartInfo = psi };
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        whileRunning?.Invoke(p, output);
+        if (!p.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException("dotnet " + string.Join(' ', args) + " did not finish:\n" + output);
+        }
+        p.WaitForExit();
+        lock (output) return new BuildResult(p.ExitCode, output.ToString());
+    }
+
+    internal static string FindNupkg(string id, string version)
+    {
+        var roots = new[]
+        {
+            Environment.GetEnvironmentVariable("NUGET_PACKAGES"),
+            Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
+        };
+        foreach (var root in roots.Where(r => !string.IsNullOrEmpty(r)))
+        {
+            var file = Path.Combine(root!, id, version, $"{id}.{version}.nupkg");
+            if (File.Exists(file)) return file;
+        }
+        throw new FileNotFoundException($"{id} {version} is not in the NuGet package folder; restore samples/nanoFramework-app once (it references it).");
+    }
+
+    private static string NanoProjectText(string version) => $"""
+        <Project Sdk="Microsoft.NET.Sdk">
+          <PropertyGroup>
+            <TargetFramework>net10.0</TargetFramework>
+            <OutputType>Exe</OutputType>
+            <DisableImplicitFrameworkReferences>true</DisableImplicitFrameworkReferences>
+            <NoStdLib>true</NoStdLib>
+            <NoCompilerStandardLib>true</NoCompilerStandardLib>
+            <ImplicitUsings>disable</ImplicitUsings>
+            <GenerateAssemblyInfo>false</GenerateAssemblyInfo>
+            <GenerateTargetFrameworkAttribute>false</GenerateTargetFrameworkAttribute>
+            <UseAppHost>false</UseAppHost>
+            <GenerateRuntimeConfigurationFiles>false</GenerateRuntimeConfigurationFiles>
+            <GenerateDependencyFile>false</GenerateDependencyFile>
+            <EspNanoFramework>true</EspNanoFramework>
+            <EspConnectAttempts>2</EspConnectAttempts>
+          </PropertyGroup>
+          <ItemGroup>
+            <PackageReference Include="Esp.Build.Tasks" Version="{version}" />
+            <PackageReference Include="nanoFramework.CoreLibrary" Version="{NanoCoreLibraryVersion}" ExcludeAssets="all" GeneratePathProperty="true" NoWarn="NU1701" />
+            <Reference Include="mscorlib" HintPath="$(PkgnanoFramework_CoreLibrary)/lib/mscorlib.dll" Private="false" />
+          </ItemGroup>
+          <Import Project="$(EspTestTargets)" Condition="'$(EspTestTargets)' != ''" />
+        </Project>
+        """;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+public sealed record BuildResult(int ExitCode, string Output)
+{
+    public override string ToString() => $"exit {ExitCode}\n{Output}";
+}
