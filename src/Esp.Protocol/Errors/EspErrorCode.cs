@@ -59,6 +59,8 @@ public enum EspErrorCode
     ImageTooLargeForPartition = 4004,
     ImageTooLargeForFlash = 4005,
     NoDeployPartition = 4006,
+    /// <summary>Warning: an assembly's nanoFramework .pe could not be produced, so it is not deployed.</summary>
+    AssemblyImageMissing = 4100,
 
     // 5xxx: deploy guards.
     ImageChipMismatch = 5001,
