@@ -277,8 +277,12 @@ public class EngineAgainstVirtualChipTests
         Assert.Equal(image.Length, first.BytesWritten);
         Assert.Equal(image, c.Chip.Flash.Read(0x100000, image.Length));
 
+        long md5Before = c.Chip.Statistics.Commands(0x13);
+        long writesBefore = c.Chip.Statistics.Commands(0x03) + c.Chip.Statistics.Commands(0x11);
         var again = await Deployer.DeployAsync(c.Session, [new DeployImage("app", 0x100000, image)]);
         Assert.Equal(0, again.BytesWritten);
+        Assert.Equal(1, c.Chip.Statistics.Commands(0x13) - md5Before); // one MD5 exchange…
+        Assert.Equal(0, c.Chip.Statistics.Commands(0x03) + c.Chip.Statistics.Commands(0x11) - writesBefore); // …and no write
         Assert.Equal(DeployAction.Skip, again.Images[0].Action);
         Assert.True(again.Images[0].Verified);
 
