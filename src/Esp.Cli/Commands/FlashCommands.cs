@@ -57,14 +57,15 @@ internal static class FlashCommands
         var flashSize = Option<string?>("--flash-size", "Set the flash size in a bootloader image's header: keep, detect, 4MB, …", "-fs");
         var verify = Option<bool>("--verify", "Accepted for esptool compatibility: every write is checked with the chip's MD5 anyway.");
         var noVerify = Option<bool>("--no-verify", "Skip the MD5 check after writing (needed for ROM loaders that cannot hash).");
-        var force = Option<bool>("--force", "Accepted for esptool compatibility.");
+        var force = Option<bool>("--force", "Write even when a guard finds a problem (wrong chip, revision, flash size, partition, security state).");
+        var chipRev = Option<string?>("--chip-rev", "Required chip revision range, e.g. [3.0,) or [1.0,3.99].");
         var noProgress = Option<bool>("--no-progress", "Do not draw progress bars.");
         var cmd = Define("write_flash", "Write files to flash (each checked with the chip's MD5 afterwards).",
-            pairs, eraseAll, compress, noCompress, flashMode, flashFreq, flashSize, verify, noVerify, force, noProgress);
+            pairs, eraseAll, compress, noCompress, flashMode, flashFreq, flashSize, verify, noVerify, force, chipRev, noProgress);
         return new CliCommand
         {
             Name = "write_flash",
-            Usage = "[--erase-all] [-z|-u] [--flash-mode M] [--flash-freq F] [--flash-size S] <address> <file> [<address> <file> ...]",
+            Usage = "[--erase-all] [-z|-u] [--flash-mode M] [--flash-freq F] [--flash-size S] [--force] [--chip-rev RANGE] <address> <file> [<address> <file> ...]",
             Command = cmd,
             Run = async ctx =>
             {
@@ -75,18 +76,27 @@ internal static class FlashCommands
                 var header = new HeaderPatch(ctx.Value(flashMode), ctx.Value(flashFreq), ctx.Value(flashSize));
                 header.Validate();
                 var writeOptions = new FlashWriteOptions { Compress = comp, Verify = !ctx.Value(noVerify) };
+                var guardOptions = new GuardOptions { Force = ctx.Value(force), ChipRevisionRange = ctx.Value(chipRev) };
+                if (guardOptions.ChipRevisionRange is { Length: > 0 } range)
+                {
+                    try { DeployGuards.ParseRevisionRange(range); }
+                    catch (EspException ex) { throw new UsageException(ex.Code, ex.Message); }
+                }
                 return await ctx.WithSessionAsync(async session =>
                 {
                     var results = new JsonArray();
+                    // The guards look at exactly what will be written, before anything is erased.
+                    await session.EnsureFlashAttachedAsync(ctx.CancellationToken).ConfigureAwait(false);
+                    var planned = files.Select(f => new DeployImage(f.Name, f.Address, header.Apply(session, f.Address, f.Data, ctx.Output))).ToList();
+                    foreach (var finding in await DeployGuards.CheckAsync(session, planned, guardOptions, ctx.CancellationToken).ConfigureAwait(false))
+                        ctx.Output.Warning($"{finding.CodeText}: {finding.Message} (ignored: --force)");
                     if (ctx.Value(eraseAll))
                     {
                         await EraseAllAsync(ctx, session).ConfigureAwait(false);
                     }
-                    // "--flash-size detect" needs the flash size, which attaching the flash reads (RDID).
-                    if (header.Any) await session.EnsureFlashAttachedAsync(ctx.CancellationToken).ConfigureAwait(false);
-                    foreach (var f in files)
+                    foreach (var f in planned)
                     {
-                        var data = header.Apply(session, f.Address, f.Data, ctx.Output);
+                        var data = f.Data;
                         ctx.Output.Line($"Writing {data.Length} bytes at 0x{f.Address:x8} from {f.Name}...");
                         var r = await ctx.Output.WithProgressAsync(f.Name,
                             p => FlashWriter.WriteAsync(session, f.Address, data, writeOptions, p, ctx.CancellationToken)).ConfigureAwait(false);
