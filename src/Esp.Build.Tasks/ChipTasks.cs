@@ -174,18 +174,34 @@ public sealed class EspDumpMem : EspConnectedTask
 /// <summary>load_ram: places binary segments in RAM and jumps to the entry point (nothing is written to flash).</summary>
 public sealed class EspLoadRam : EspConnectedTask
 {
-    /// <summary>Raw segment files with Address metadata.</summary>
-    [Required] public ITaskItem[] Segments { get; set; } = [];
-    /// <summary>Entry point; 0 loads without jumping.</summary>
-    [Required] public string Entry { get; set; } = "";
+    /// <summary>An ESP application image (.bin) or Intel HEX holding one; its segments and entry point are used.</summary>
+    public string? Image { get; set; }
+    /// <summary>Or: raw segment files with Address metadata, with <see cref="Entry"/>.</summary>
+    public ITaskItem[] Segments { get; set; } = [];
+    /// <summary>Entry point for raw segments; 0 loads without jumping.</summary>
+    public string Entry { get; set; } = "";
 
     [Output] public long BytesLoaded { get; private set; }
 
     protected override async Task RunAsync(EspSession session, CancellationToken ct)
     {
-        var images = ImageItems.Load(Segments, nameof(Segments));
-        uint entry = ParseUInt(Entry, nameof(Entry));
-        var segments = images.Select(i => new RamSegment(i.Address, i.Data)).ToList();
+        IReadOnlyList<RamSegment> segments;
+        uint entry;
+        if (!string.IsNullOrEmpty(Image))
+        {
+            if (!File.Exists(Image))
+                throw new EspException(EspErrorCode.FileNotFound, $"The image '{Image}' does not exist.");
+            (segments, entry) = RamLoader.ParseProgram(File.ReadAllBytes(Image), session.Chip);
+        }
+        else if (Segments.Length > 0)
+        {
+            entry = ParseUInt(Entry, nameof(Entry));
+            segments = ImageItems.Load(Segments, nameof(Segments)).Select(i => new RamSegment(i.Address, i.Data)).ToList();
+        }
+        else
+        {
+            throw new EspException(EspErrorCode.InvalidArgument, "EspLoadRam needs Image (an ESP image or Intel HEX) or Segments with Entry.");
+        }
         await RamLoader.LoadAsync(session, segments, entry, CreateProgress(), ct).ConfigureAwait(false);
         BytesLoaded = segments.Sum(s => (long)s.Data.Length);
         Log.LogMessage(MessageImportance.High, "Loaded {0} bytes in {1} segment(s) into RAM{2}.", BytesLoaded, segments.Count,

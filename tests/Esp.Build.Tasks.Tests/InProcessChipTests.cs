@@ -59,6 +59,35 @@ public sealed class InProcessChipTests : IDisposable
         Assert.Equal(["0x0002000A", "0x00020BB8"], verify.Mismatches.Select(m => m.GetMetadata("Address")));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async System.Threading.Tasks.Task LoadRamTakesAnEspImageOrIntelHex(bool hex)
+    {
+        var chip = Esp.Simulator.VirtualChip.FromUri("sim:esp32");
+        var scheme = $"keptloadram{(hex ? 1 : 0)}";
+        Esp.Protocol.Transport.TransportFactory.Register(scheme,
+            (name, o, _) => System.Threading.Tasks.Task.FromResult(Esp.Simulator.Link.SimulatorPort.Connect(chip, name, o.BaudRate)));
+        var image = EspImage.Create(Esp.Protocol.Chips.ChipDatabase.Esp32);
+        image.Entry = 0x40080404;
+        var code = new byte[0x300];
+        new Random(2).NextBytes(code);
+        image.Segments.Add(new ImageSegment(0x40080400, code));
+        var bytes = image.ToBytes();
+        var path = Path.Combine(_dir, hex ? "app.hex" : "app.bin");
+        if (hex) File.WriteAllText(path, IntelHex.Write([new ImagePart(0, bytes, "app")]));
+        else File.WriteAllBytes(path, bytes);
+
+        var engine = new FakeBuildEngine();
+        var task = new EspLoadRam { BuildEngine = engine, Port = scheme + ":chip", Image = path };
+        Assert.True(task.Execute(), engine.Log);
+        Assert.Equal(0x300, task.BytesLoaded);
+        for (int i = 0; i < 100 && chip.LastEntryPoint is null; i++) await System.Threading.Tasks.Task.Delay(10);
+        Assert.Equal(0x40080404u, chip.LastEntryPoint);
+        Assert.Contains(chip.LoadedSegments, s => s.Address == 0x40080400 && s.Data.AsSpan().SequenceEqual(code));
+        await chip.DisposeAsync();
+    }
+
     [Fact]
     public void SfdpAndChipInfoOutputs()
     {

@@ -10,7 +10,7 @@ internal static class LoadRam
 {
     public static CliCommand Create()
     {
-        var file = Arg("file", "An ESP application image (.bin) whose segments are in RAM.");
+        var file = Arg("file", "An ESP application image (.bin, or Intel HEX holding one) whose segments are in RAM.");
         return new CliCommand
         {
             Name = "load_ram",
@@ -19,12 +19,10 @@ internal static class LoadRam
             Run = async ctx =>
             {
                 var data = ctx.ReadInputFile(ctx.Value(file));
-                EspImage.Parse(data); // a damaged file is a usage error, found before any reset
+                RamLoader.ParseProgram(data); // a damaged file is a usage error, found before any reset
                 return await ctx.WithSessionAsync(async session =>
                 {
-                    var image = EspImage.Parse(data, session.Chip);
-                    var segments = image.Segments.Select(s => new RamSegment(s.Address, s.Data)).ToList();
-                    uint entry = image.Entry;
+                    var (segments, entry) = RamLoader.ParseProgram(data, session.Chip);
                     ctx.Output.Line($"RAM boot: {segments.Count} segment{(segments.Count == 1 ? "" : "s")}, entry 0x{entry:x8}");
                     foreach (var s in segments)
                         ctx.Output.Line($"  0x{s.Address:x8}..0x{s.End:x8} ({s.Data.Length} bytes)");

@@ -1,5 +1,6 @@
 using Esp.Protocol.Chips;
 using Esp.Protocol.Errors;
+using Esp.Protocol.Images;
 using Esp.Protocol.Loader;
 
 namespace Esp.Protocol.Operations;
@@ -13,6 +14,30 @@ public sealed record RamSegment(uint Address, byte[] Data)
 /// <summary>load_ram: places segments in RAM and jumps to the entry point.</summary>
 public static class RamLoader
 {
+    /// <summary>
+    /// Reads a program for load_ram: an ESP image (.bin), or Intel HEX holding one (as merge_bin writes it; the
+    /// HEX addresses are ignored because the image's segments carry their own).
+    /// </summary>
+    public static (IReadOnlyList<RamSegment> Segments, uint Entry) ParseProgram(ReadOnlySpan<byte> file, ChipDefinition? chip = null)
+    {
+        if (file.IsEmpty) throw new EspException(EspErrorCode.FileEmpty, "The program file is empty.");
+        ReadOnlySpan<byte> image = file;
+        if (IntelHex.LooksLikeHex(file))
+        {
+            var hex = IntelHex.Parse(file);
+            if (hex.Runs.Count != 1)
+                throw new EspException(EspErrorCode.InvalidIntelHex,
+                    $"The Intel HEX file holds {hex.Runs.Count} separate blocks of data; load_ram takes one image.",
+                    "Give the application image alone (not a merged flash image).");
+            image = hex.Runs[0].Data;
+        }
+        var parsed = EspImage.Parse(image, chip);
+        if (!parsed.ChecksumValid)
+            throw new EspException(EspErrorCode.ImageChecksumMismatch,
+                $"The image's checksum is 0x{parsed.StoredChecksum:X2} but its data gives 0x{parsed.ComputedChecksum:X2}: the file is damaged.");
+        return (parsed.Segments.Where(s => s.Data.Length > 0).Select(s => new RamSegment(s.Address, s.Data)).ToList(), parsed.Entry);
+    }
+
     /// <summary>Throws when a segment cannot be loaded: it lies outside RAM or over the running stub.</summary>
     public static void Check(ChipDefinition chip, IReadOnlyList<RamSegment> segments, StubImage? runningStub, StubLocation? knownStub = null)
     {
