@@ -200,11 +200,15 @@ internal static class FlashCommands
     {
         var pairs = new Argument<string[]>("address-file") { Description = "Address and file, repeated.", Arity = ArgumentArity.OneOrMore };
         var diff = Option<string?>("--diff", "On a mismatch, read the flash back and show which ranges differ: yes or no (a bare --diff means yes).");
-        var cmd = Define("verify_flash", "Check that flash holds the given files (the chip's MD5; on a mismatch, the differing ranges).", pairs, diff);
+        var flashMode = Option<string?>("--flash-mode", "The flash mode write_flash set in a bootloader image's header (keep, qio, qout, dio, dout).", "-fm");
+        var flashFreq = Option<string?>("--flash-freq", "The flash frequency write_flash set in a bootloader image's header.", "-ff");
+        var flashSize = Option<string?>("--flash-size", "The flash size write_flash set in a bootloader image's header (keep, detect, 4MB, …).", "-fs");
+        var cmd = Define("verify_flash", "Check that flash holds the given files (the chip's MD5; on a mismatch, the differing ranges).",
+            pairs, diff, flashMode, flashFreq, flashSize);
         return new CliCommand
         {
             Name = "verify_flash",
-            Usage = "[--diff yes|no] <address> <file> [<address> <file> ...]",
+            Usage = "[--diff yes|no] [--flash-mode M] [--flash-freq F] [--flash-size S] <address> <file> [<address> <file> ...]",
             Command = cmd,
             Run = async ctx =>
             {
@@ -216,12 +220,17 @@ internal static class FlashCommands
                     _ => throw UsageException.Invalid($"'{diffText}' is not a valid value for --diff; use yes or no."),
                 };
                 var files = Pairs(ctx, ctx.Value(pairs), "verify_flash");
+                var header = new HeaderPatch(ctx.Value(flashMode), ctx.Value(flashFreq), ctx.Value(flashSize));
+                header.Validate();
                 return await ctx.WithSessionAsync(async session =>
                 {
                     var results = new JsonArray();
                     int failures = 0;
-                    foreach (var f in files)
+                    // Compare with what write_flash wrote: the same header patch at the bootloader address.
+                    if (header.Any) await session.EnsureFlashAttachedAsync(ctx.CancellationToken).ConfigureAwait(false);
+                    foreach (var file in files)
                     {
+                        var f = file with { Data = header.Apply(session, file.Address, file.Data, ctx.Output) };
                         ctx.Output.Line($"Verifying 0x{f.Data.Length:x} ({f.Data.Length}) bytes at 0x{f.Address:x8} in flash against {f.Name}...");
                         var r = await ctx.Output.WithProgressAsync(f.Name,
                             p => FlashVerifier.VerifyAsync(session, f.Address, f.Data, showDiff, p, ctx.CancellationToken)).ConfigureAwait(false);

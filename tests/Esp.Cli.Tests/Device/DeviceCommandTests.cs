@@ -65,6 +65,13 @@ public class DeviceCommandTests : IDisposable
         Assert.Equal(FlashMode.Dout, written.FlashMode);
         Assert.Equal("4MB", written.FlashSizeName(Esp.Protocol.Chips.ChipDatabase.Esp32));
         Assert.True(written.Sha256Valid != false);
+
+        // verify_flash applies the same patch, so the patched header is not a false mismatch…
+        Ok(await _sim.RunAsync("verify_flash", "--flash-mode", "dout", "--flash-size", "detect", "0x1000", "boot.bin"));
+        // …and without it the header really differs.
+        var plain = await _sim.RunAsync("verify_flash", "--diff", "yes", "0x1000", "boot.bin");
+        Assert.Equal(1, plain.ExitCode);
+        Assert.Contains("0x00001002", plain.Stdout);
     }
 
     [Fact]
