@@ -8,10 +8,24 @@ using Esp.Bench;
 //   dotnet run -c Release --project bench/Esp.Bench -- --cpu        quick CPU loops only
 //   dotnet run -c Release --project bench/Esp.Bench -- --cpu --bdn  BenchmarkDotNet suite (ShortRun)
 //   --quick   smaller images (256 KiB, 16 KiB dump) for a fast smoke run;  --chip KEY  (default esp32c3)
+//   --zprobe  zlib size and time of 4 MiB firmware-like data at each CompressionLevel
 bool cpu = args.Contains("--cpu"), bdn = args.Contains("--bdn"), quick = args.Contains("--quick");
 int ci = Array.IndexOf(args, "--chip");
 string chip = ci >= 0 && ci + 1 < args.Length ? args[ci + 1] : "esp32c3";
 
+if (args.Contains("--zprobe"))
+{
+    var fwp = Data.FirmwareLike(4 * 1024 * 1024, 2);
+    foreach (var level in new[] { System.IO.Compression.CompressionLevel.Fastest, System.IO.Compression.CompressionLevel.Optimal, System.IO.Compression.CompressionLevel.SmallestSize })
+    {
+        Esp.Protocol.Operations.FlashWriter.Level = level;
+        Esp.Protocol.Operations.FlashWriter.Deflate(fwp);
+        var t = System.Diagnostics.Stopwatch.StartNew();
+        int len = Esp.Protocol.Operations.FlashWriter.Deflate(fwp).Length;
+        Console.WriteLine($"{level}: {len * 100.0 / fwp.Length:0.0} % in {t.Elapsed.TotalMilliseconds:0} ms");
+    }
+    return 0;
+}
 if (cpu && bdn)
 {
     var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithId("short"));
