@@ -700,7 +700,10 @@ internal sealed class Loader
         uint sent = 0, acked = 0;
         while (acked < length)
         {
-            if (sent < length && sent - acked < packet)
+            // The legacy stub read its in-flight argument as one packet (a bug); esp-flasher-stub keeps two
+            // packets unacknowledged (command_handler.c, s_read_flash: max_unacked_packets = 2).
+            uint window = legacy ? packet : 2 * packet;
+            if (sent < length && sent - acked < window)
             {
                 var n = (int)Math.Min(packet, length - sent);
                 var chunk = _flash.Read(offset + sent, n);

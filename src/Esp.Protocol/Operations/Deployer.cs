@@ -109,10 +109,10 @@ public static class Deployer
                 written += length;
                 done += length;
             }
-            // The final word: the chip's MD5 of the whole image. A skipped image was proved equal by the
-            // planning MD5 a moment ago, so it costs no second exchange.
+            // The final word: the chip's MD5 of the whole image after writing. A skipped image was just proven equal by
+            // the plan's MD5 and nothing touched it since, so it needs no second exchange.
             string md5 = FlashMd5.Of(image.Data);
-            bool verified = entry.Action == DeployAction.Skip;
+            bool verified = entry.Action == DeployAction.Skip && FlashMd5.IsAvailable(session);
             if (!verified && FlashMd5.IsAvailable(session))
             {
                 var chip = await FlashMd5.ComputeAsync(session, image.Address, (uint)image.Data.Length, ct).ConfigureAwait(false);

@@ -1,0 +1,248 @@
+using System.Diagnostics;
+using Esp.Protocol.Loader;
+using Esp.Protocol.Operations;
+using Esp.Simulator;
+
+namespace Esp.Bench;
+
+/// <summary>Whole operations against the virtual chip with its link model (baud throttle, latency, flash timing).</summary>
+public sealed class LinkBench(Table table, string chipKey, bool quick)
+{
+    public const int Baud = 921600;
+    private static double WireLimit => Baud / 10.0; // payload bytes per second for 8N1
+    private int Mib => quick ? 256 * 1024 : 1024 * 1024;
+    private string SizeLabel => quick ? "256 KiB" : "1 MiB";
+
+    private static string Pct(double x) => $"{x * 100:0.0} % of wire";
+    private static string Link(LinkOptions l, bool timing = false) =>
+        $"{Baud} Bd, throttle {(l.BaudThrottle ? "on" : "off")}, latency {l.HostToChipLatency.TotalMilliseconds:0.#}/{l.ChipToHostLatency.TotalMilliseconds:0.#} ms, rx {l.RxBufferSize} B, flash timing {(timing ? "on" : "off")}";
+
+    public async Task RunAsync()
+    {
+        var fast = new LinkOptions { BaudThrottle = true };
+        await StubFiguresAsync(fast);
+        await RomFiguresAsync(fast);
+        await DumpFiguresAsync();
+    }
+
+    // ------------------------------------------------------------------ stub: write, read, verify, deploy
+
+    private async Task StubFiguresAsync(LinkOptions link)
+    {
+        Console.Error.WriteLine($"[stub] connecting ({chipKey}, {Link(link)})...");
+        await using var rig = await Rig.OpenAsync(chipKey, stub: true, link, Baud);
+        var s = rig.Session;
+        string l = Link(link);
+
+        // 1. incompressible write
+        var random = Data.Random(Mib, 1);
+        var w = await TimedWriteAsync(s, 0x100000, random);
+        table.Add($"1. write_flash {SizeLabel} incompressible, stub", "payload rate ÷ (baud/10)", $"{Pct(w.Rate / WireLimit)} (compressed: {(w.Result.Compressed ? "yes" : "no")}, {w.Seconds:0.00} s)",
+            "≥ 97 %", w.Rate / WireLimit >= 0.97, l);
+        Check(rig.Chip.Flash.Read(0x100000, random.Length), random, "write random");
+
+        // 2. compressible write
+        var fw = Data.FirmwareLike(Mib, 2);
+        var c = await TimedWriteAsync(s, 0x200000, fw);
+        double zr = (double)FlashWriter.Deflate(fw).Length / fw.Length;
+        table.Add($"2. write_flash {SizeLabel} firmware-like, stub", "payload rate ÷ (baud/10)",
+            $"{c.Rate / WireLimit:0.00} × wire (zlib size {zr * 100:0} %, compressed: {(c.Result.Compressed ? "yes" : "no")}, {c.Seconds:0.00} s)",
+            "≥ 1.5 ×", c.Rate / WireLimit >= 1.5, l);
+        table.Add("2. compression chosen only when it shrinks", "auto decision", $"random → {(w.Result.Compressed ? "compressed" : "plain")}, firmware → {(c.Result.Compressed ? "compressed" : "plain")}",
+            "random plain, firmware compressed", !w.Result.Compressed && c.Result.Compressed, l);
+        Check(rig.Chip.Flash.Read(0x200000, fw.Length), fw, "write firmware");
+
+        // 3. read_flash and verify --diff read-back
+        var sw = Stopwatch.StartNew();
+        var back = await FlashReader.ReadAsync(s, 0x100000, Mib);
+        double rr = Mib / sw.Elapsed.TotalSeconds / WireLimit;
+        Check(back, random, "read_flash");
+        table.Add($"3. read_flash {SizeLabel}, stub", "payload rate ÷ (baud/10)", $"{Pct(rr)} ({sw.Elapsed.TotalSeconds:0.00} s)", "≥ 95 %", rr >= 0.95, l);
+
+        var changed = (byte[])random.Clone();
+        for (int i = 0; i < 8; i++) changed[i * (Mib / 8) + 123] ^= 0x5A;
+        sw.Restart();
+        var v = await FlashVerifier.VerifyAsync(s, 0x100000, changed, diff: true);
+        double vr = Mib / sw.Elapsed.TotalSeconds / WireLimit;
+        if (v.Matched || v.Differences.Count != 8) throw new InvalidOperationException($"verify --diff found {v.Differences.Count} ranges, expected 8.");
+        table.Add($"3. verify_flash --diff {SizeLabel} (MD5 + read-back), stub", "payload rate ÷ (baud/10)", $"{Pct(vr)} ({sw.Elapsed.TotalSeconds:0.00} s, 8 ranges found)", "≥ 95 %", vr >= 0.95, l);
+
+        // 5. deploy after a one-sector change vs full rewrite (esptool write_flash -z)
+        var a = Data.FirmwareLike(Mib, 5);
+        var b = (byte[])a.Clone();
+        for (int i = 0; i < 64; i++) b[0x37000 % Mib + 100 + i] ^= 0xA5; // one sector differs
+        const uint at = 0x400000;
+        rig.Chip.Flash.Load(at, a);
+        sw.Restart();
+        var full = await FlashWriter.WriteAsync(s, at, b);
+        var tFull = sw.Elapsed;
+        rig.Chip.Flash.Load(at, a);
+        long sent0 = s.Link.BytesWritten + s.Link.BytesRead;
+        sw.Restart();
+        var dep = await Deployer.DeployAsync(s, [new DeployImage("app", at, b)]);
+        var tDep = sw.Elapsed;
+        Check(rig.Chip.Flash.Read(at, b.Length), b, "deploy");
+        double ratio = tFull / tDep;
+        table.Add($"5. deploy {SizeLabel} after a one-sector change vs full write", "full write time ÷ deploy time (same link, same run)",
+            $"{ratio:0.0} × ({tFull.TotalSeconds:0.00} s vs {tDep.TotalSeconds:0.000} s; deploy wrote {dep.BytesWritten} B, {s.Link.BytesWritten + s.Link.BytesRead - sent0} B on the wire)",
+            "≥ 10 ×", ratio >= 10, l);
+        _ = full;
+
+        var md5Before = rig.Chip.Statistics.Commands(0x13);
+        long writesBefore = WriteCommands(rig.Chip);
+        long wire0 = s.Link.BytesWritten + s.Link.BytesRead;
+        var same = await Deployer.DeployAsync(s, [new DeployImage("app", at, b)]);
+        long md5s = rig.Chip.Statistics.Commands(0x13) - md5Before, writes = WriteCommands(rig.Chip) - writesBefore;
+        table.Add("5. deploy with nothing changed", "SPI_FLASH_MD5 and FLASH_* commands seen by the chip",
+            $"{md5s} MD5 exchange(s), {writes} write commands, {s.Link.BytesWritten + s.Link.BytesRead - wire0} B on the wire ({same.Images[0].Action})",
+            "1 MD5, no write", md5s == 1 && writes == 0, l);
+
+        // 7. verify_flash 4 MiB, no difference
+        var big = Data.FirmwareLike(4 * 1024 * 1024, 7);
+        rig.Chip.Flash.Load(0x800000, big);
+        long bw = s.Link.BytesWritten, br = s.Link.BytesRead;
+        var ok = await FlashVerifier.VerifyAsync(s, 0x800000, big, diff: true);
+        long wire = s.Link.BytesWritten - bw + s.Link.BytesRead - br;
+        if (!ok.Matched) throw new InvalidOperationException("verify 4 MiB did not match.");
+        table.Add("7. verify_flash --diff 4 MiB, no difference", "bytes on the wire (both directions)", $"{wire} B (a read-back would move ≥ {4 * 1024 * 1024:N0} B)",
+            "< 1 KiB", wire < 1024, l);
+    }
+
+    private static long WriteCommands(VirtualChip chip) =>
+        chip.Statistics.Commands(0x02) + chip.Statistics.Commands(0x03) + chip.Statistics.Commands(0x10) + chip.Statistics.Commands(0x11);
+
+    // ------------------------------------------------------------------ ROM: write and read for reference
+
+    private async Task RomFiguresAsync(LinkOptions link)
+    {
+        Console.Error.WriteLine("[rom] connecting...");
+        await using var rig = await Rig.OpenAsync(chipKey, stub: false, link, Baud);
+        var s = rig.Session;
+        string l = Link(link);
+        var random = Data.Random(Mib, 11);
+        var w = await TimedWriteAsync(s, 0x100000, random);
+        table.Add($"1. write_flash {SizeLabel} incompressible, ROM (reference)", "payload rate ÷ (baud/10)",
+            $"{Pct(w.Rate / WireLimit)} (1 KiB blocks, one round trip each, {w.Seconds:0.00} s)", "(printed only)", null, l);
+        Check(rig.Chip.Flash.Read(0x100000, random.Length), random, "ROM write");
+
+        var fw = Data.FirmwareLike(Mib, 12);
+        var c = await TimedWriteAsync(s, 0x200000, fw);
+        table.Add($"2. write_flash {SizeLabel} firmware-like, ROM (reference)", "payload rate ÷ (baud/10)",
+            $"{c.Rate / WireLimit:0.00} × wire (compressed: {(c.Result.Compressed ? "yes" : "no")}, {c.Seconds:0.00} s)", "(printed only)", null, l);
+
+        int n = Mib / 4;
+        var sw = Stopwatch.StartNew();
+        var back = await FlashReader.ReadAsync(s, 0x100000, n);
+        double rr = n / sw.Elapsed.TotalSeconds / WireLimit;
+        Check(back, random.AsSpan(0, n).ToArray(), "ROM read");
+        table.Add($"3. read_flash {n / 1024} KiB, ROM READ_FLASH_SLOW (reference)", "payload rate ÷ (baud/10)",
+            $"{Pct(rr)} (64 B per request, {FlashReader.RomReadsInFlight} in flight)", "(printed only)", null, l);
+    }
+
+    // ------------------------------------------------------------------ dump_mem
+
+    private async Task DumpFiguresAsync()
+    {
+        var lat = TimeSpan.FromMilliseconds(1);
+        var rom = new LinkOptions { BaudThrottle = true, HostToChipLatency = lat, ChipToHostLatency = lat, RxBufferSize = 128 };
+        const uint ram = 0x3FCA0000;
+        int size = quick ? 16 * 1024 : 64 * 1024;
+
+        // Window sweep: the largest number of READ_REGs in flight that the 128-byte receive buffer takes.
+        var sweep = new List<string>();
+        int largestClean = 0;
+        int saved = MemoryAccess.DumpRequestsInFlight;
+        foreach (int window in new[] { 4, 8, 9, 10, 12, 16, 24, 32 })
+        {
+            await using var r = await Rig.OpenAsync(chipKey, stub: false, rom, Baud, timeouts: EspTimeouts.Default with { Command = TimeSpan.FromMilliseconds(500) });
+            var expected = FillRam(r.Chip, ram, 16 * 1024, 99);
+            MemoryAccess.DumpRequestsInFlight = window;
+            string outcome;
+            try
+            {
+                var got = await MemoryAccess.DumpAsync(r.Session, ram, expected.Length);
+                outcome = got.AsSpan().SequenceEqual(expected) ? "ok" : "wrong bytes";
+            }
+            catch (Esp.Protocol.Errors.EspException ex)
+            {
+                outcome = "failed: " + ex.Code;
+            }
+            long overruns = r.Chip.Statistics.FaultCount(FaultKind.RxOverrun);
+            sweep.Add($"{window}: {outcome}, {overruns} B overrun, max buffered {r.Chip.Statistics.MaxBytesBuffered} B");
+            if (outcome == "ok" && overruns == 0 && window > largestClean) largestClean = window;
+        }
+        MemoryAccess.DumpRequestsInFlight = saved;
+        table.Add("4. READ_REG window sweep, ROM, 16 KiB each", "RxOverrun in SimStatistics per window", string.Join("; ", sweep),
+            "largest clean window documented", null, Link(rom));
+
+        await using var rig = await Rig.OpenAsync(chipKey, stub: false, rom, Baud);
+        var data = FillRam(rig.Chip, ram, size, 4);
+        var s = rig.Session;
+        var sw = Stopwatch.StartNew();
+        var esptool = new byte[size];
+        for (int i = 0; i < size; i += 4)
+        {
+            uint word = await s.ReadRegAsync(ram + (uint)i);
+            BitConverter.TryWriteBytes(esptool.AsSpan(i), word);
+        }
+        var tEsptool = sw.Elapsed;
+        sw.Restart();
+        var ours = await MemoryAccess.DumpAsync(s, ram, size);
+        var tOurs = sw.Elapsed;
+        bool same = ours.AsSpan().SequenceEqual(esptool) && ours.AsSpan().SequenceEqual(data);
+        double ratio = tEsptool / tOurs;
+        table.Add($"4. dump_mem {size / 1024} KiB, ROM, vs one READ_REG per round trip", "esptool-method time ÷ ours (same link, same run)",
+            $"{ratio:0.0} × ({tEsptool.TotalSeconds:0.00} s vs {tOurs.TotalSeconds:0.00} s, window {MemoryAccess.DumpRequestsInFlight}, bytes identical: {(same ? "yes" : "NO")}, overrun {rig.Chip.Statistics.FaultCount(FaultKind.RxOverrun)} B)",
+            "≥ 10 × (stub row); ROM row printed", null, Link(rom));
+        await StubDumpAsync(ram, size, lat);
+    }
+
+    private async Task StubDumpAsync(uint ram, int size, TimeSpan lat)
+    {
+        // Stub mode: the stub's input buffer (the simulator's default, sized for two escaped 16 KiB frames).
+        var link = new LinkOptions { BaudThrottle = true, HostToChipLatency = lat, ChipToHostLatency = lat };
+        await using var rig = await Rig.OpenAsync(chipKey, stub: true, link, Baud);
+        var data = FillRam(rig.Chip, ram, size, 5);
+        var s = rig.Session;
+        var sw = Stopwatch.StartNew();
+        var esptool = new byte[size];
+        for (int i = 0; i < size; i += 4)
+        {
+            uint word = await s.ReadRegAsync(ram + (uint)i);
+            BitConverter.TryWriteBytes(esptool.AsSpan(i), word);
+        }
+        var tEsptool = sw.Elapsed;
+        sw.Restart();
+        var ours = await MemoryAccess.DumpAsync(s, ram, size);
+        var tOurs = sw.Elapsed;
+        bool same = ours.AsSpan().SequenceEqual(esptool) && ours.AsSpan().SequenceEqual(data);
+        double ratio = tEsptool / tOurs;
+        table.Add($"4. dump_mem {size / 1024} KiB, stub, vs one READ_REG per round trip", "esptool-method time ÷ ours (same link, same run)",
+            $"{ratio:0.0} × ({tEsptool.TotalSeconds:0.00} s vs {tOurs.TotalSeconds:0.00} s, window {MemoryAccess.StubDumpRequestsInFlight}, bytes identical: {(same ? "yes" : "NO")}, overrun {rig.Chip.Statistics.FaultCount(FaultKind.RxOverrun)} B)",
+            "≥ 10 ×", same && ratio >= 10, Link(link));
+    }
+
+    private static byte[] FillRam(VirtualChip chip, uint address, int size, int seed)
+    {
+        var data = Data.Random(size, seed);
+        for (int i = 0; i < size; i += 4) chip.WriteRegister(address + (uint)i, BitConverter.ToUInt32(data, i));
+        return data;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private sealed record Timed(FlashWriteResult Result, double Seconds, double Rate);
+
+    private static async Task<Timed> TimedWriteAsync(EspSession s, uint address, byte[] data)
+    {
+        var sw = Stopwatch.StartNew();
+        var r = await FlashWriter.WriteAsync(s, address, data);
+        double t = sw.Elapsed.TotalSeconds;
+        return new Timed(r, t, data.Length / t);
+    }
+
+    private static void Check(ReadOnlySpan<byte> got, ReadOnlySpan<byte> expected, string what)
+    {
+        if (!got.SequenceEqual(expected)) throw new InvalidOperationException($"{what}: the bytes differ.");
+    }
+}

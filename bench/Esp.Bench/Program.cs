@@ -1,0 +1,56 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using Esp.Bench;
+
+// Esp.Bench: figures for issue 5.
+//   dotnet run -c Release --project bench/Esp.Bench                 link-model harness + quick CPU loops
+//   dotnet run -c Release --project bench/Esp.Bench -- --cpu        quick CPU loops only
+//   dotnet run -c Release --project bench/Esp.Bench -- --cpu --bdn  BenchmarkDotNet suite (ShortRun)
+//   --quick   smaller images (256 KiB, 16 KiB dump) for a fast smoke run;  --chip KEY  (default esp32c3)
+//   --zprobe  zlib size and time of 4 MiB firmware-like data at each CompressionLevel
+bool cpu = args.Contains("--cpu"), bdn = args.Contains("--bdn"), quick = args.Contains("--quick");
+int ci = Array.IndexOf(args, "--chip");
+string chip = ci >= 0 && ci + 1 < args.Length ? args[ci + 1] : "esp32c3";
+
+if (args.Contains("--zprobe"))
+{
+    var fwp = Data.FirmwareLike(4 * 1024 * 1024, 2);
+    foreach (var level in new[] { System.IO.Compression.CompressionLevel.Fastest, System.IO.Compression.CompressionLevel.Optimal, System.IO.Compression.CompressionLevel.SmallestSize })
+    {
+        Esp.Protocol.Operations.FlashWriter.Level = level;
+        Esp.Protocol.Operations.FlashWriter.Deflate(fwp);
+        var t = System.Diagnostics.Stopwatch.StartNew();
+        int len = Esp.Protocol.Operations.FlashWriter.Deflate(fwp).Length;
+        Console.WriteLine($"{level}: {len * 100.0 / fwp.Length:0.0} % in {t.Elapsed.TotalMilliseconds:0} ms");
+    }
+    return 0;
+}
+if (cpu && bdn)
+{
+    var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithId("short"));
+    BenchmarkRunner.Run<CpuBenchmarks>(config);
+    return 0;
+}
+
+var table = new Table();
+var started = DateTime.UtcNow;
+if (!cpu)
+    await new LinkBench(table, chip, quick).RunAsync();
+QuickCpu.Run(table);
+
+Console.WriteLine();
+Console.WriteLine($"Esp.Bench — {chip} virtual chip, {Environment.ProcessorCount} cores, {CpuModel()}, .NET {Environment.Version}, {(quick ? "quick sizes" : "full sizes")}, {(DateTime.UtcNow - started).TotalSeconds:0} s");
+Console.WriteLine();
+table.Print(Console.Out);
+return table.Rows.Any(r => r.Met == false) ? 1 : 0;
+
+static string CpuModel()
+{
+    try
+    {
+        var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+        return line is null ? "unknown CPU" : line[(line.IndexOf(':') + 1)..].Trim();
+    }
+    catch (IOException) { return "unknown CPU"; }
+}
