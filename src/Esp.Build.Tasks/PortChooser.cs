@@ -27,19 +27,7 @@ internal static class PortChooser
         return ports.Select(p => new PortCandidate(p.Path, p.IsKnownBridge, p.ToString())).ToList();
     }
 
-    public static PortCandidate ChooseDefault(IReadOnlyList<PortCandidate> candidates)
-    {
-        var known = candidates.Where(c => c.IsKnownBridge).ToList();
-        if (known.Count == 1) return known[0];
-        const string help = "Set the port with the EspPort property (e.g. -p:EspPort=/dev/ttyUSB0, or in Esp.user.props next to the project) or the ESPTOOL_PORT environment variable.";
-        if (known.Count == 0)
-        {
-            var listing = candidates.Count == 0
-                ? "No serial ports were found."
-                : "No ESP USB bridge (CP210x, CH340/CH9102, FTDI, Espressif USB) was found among: " + string.Join("; ", candidates) + ".";
-            throw new EspException(EspErrorCode.PortNotSpecified, $"No port was given and none could be chosen. {listing}", help);
-        }
-        throw new EspException(EspErrorCode.PortAmbiguous,
-            $"No port was given and {known.Count} ESP USB bridges were found: {string.Join("; ", known)}.", help);
-    }
+    public static PortCandidate ChooseDefault(IReadOnlyList<PortCandidate> candidates) =>
+        PortDiscovery.ChooseDefault(candidates, c => c.IsKnownBridge,
+            "Set the port with the EspPort property (e.g. -p:EspPort=/dev/ttyUSB0, or in Esp.user.props next to the project) or the ESPTOOL_PORT environment variable.");
 }

@@ -139,21 +139,28 @@ public static class PortDiscovery
     /// The port to use when none was named: the single known ESP bridge among <paramref name="candidates"/>.
     /// </summary>
     /// <exception cref="EspException">PortNotSpecified when none is found, PortAmbiguous when several are.</exception>
-    public static SerialPortInfo ChooseDefault(IReadOnlyList<SerialPortInfo> candidates)
+    public static SerialPortInfo ChooseDefault(IReadOnlyList<SerialPortInfo> candidates, string? help = null) =>
+        ChooseDefault(candidates, c => c.IsKnownBridge, help);
+
+    /// <summary>
+    /// The one candidate that is a known ESP USB bridge; with none or several, an error that lists the candidates and
+    /// says (<paramref name="help"/>) which setting names the port.
+    /// </summary>
+    public static T ChooseDefault<T>(IReadOnlyList<T> candidates, Func<T, bool> isKnownBridge, string? help = null)
     {
         ArgumentNullException.ThrowIfNull(candidates);
-        var known = candidates.Where(c => c.IsKnownBridge).ToList();
+        var known = candidates.Where(isKnownBridge).ToList();
         if (known.Count == 1) return known[0];
-        const string settings = "Set the port explicitly with EspPort (MSBuild), --port (command line) or the ESPTOOL_PORT environment variable.";
+        help ??= "Set the port explicitly with EspPort (MSBuild), --port (command line) or the ESPTOOL_PORT environment variable.";
         if (known.Count == 0)
         {
             var listing = candidates.Count == 0
                 ? "No serial ports were found."
                 : "No ESP USB bridge (CP210x, CH340/CH9102, FTDI, Espressif USB) was found among: " + string.Join("; ", candidates) + ".";
-            throw new EspException(EspErrorCode.PortNotSpecified, $"No port was given and none could be chosen. {listing}", settings);
+            throw new EspException(EspErrorCode.PortNotSpecified, $"No port was given and none could be chosen. {listing}", help);
         }
         throw new EspException(EspErrorCode.PortAmbiguous,
-            $"No port was given and {known.Count} ESP USB bridges were found: {string.Join("; ", known)}.", settings);
+            $"No port was given and {known.Count} ESP USB bridges were found: {string.Join("; ", known)}.", help);
     }
 
     private static (int Vid, int Pid, string Dir)? FindUsbDevice(string deviceLink)
