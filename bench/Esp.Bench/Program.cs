@@ -8,7 +8,7 @@ using Esp.Bench;
 //   dotnet run -c Release --project bench/Esp.Bench -- --cpu        quick CPU loops only
 //   dotnet run -c Release --project bench/Esp.Bench -- --cpu --bdn  BenchmarkDotNet suite (ShortRun)
 //   --quick   smaller images (256 KiB, 16 KiB dump) for a fast smoke run;  --chip KEY  (default esp32c3)
-//   --zprobe  zlib size and time of 4 MiB firmware-like data at each CompressionLevel
+//   --zprobe  zlib size and time of 4 MiB firmware-like data at each zlib level (as FlashWriter compresses)
 bool cpu = args.Contains("--cpu"), bdn = args.Contains("--bdn"), quick = args.Contains("--quick");
 int ci = Array.IndexOf(args, "--chip");
 string chip = ci >= 0 && ci + 1 < args.Length ? args[ci + 1] : "esp32c3";
@@ -16,14 +16,24 @@ string chip = ci >= 0 && ci + 1 < args.Length ? args[ci + 1] : "esp32c3";
 if (args.Contains("--zprobe"))
 {
     var fwp = Data.FirmwareLike(4 * 1024 * 1024, 2);
-    foreach (var level in new[] { System.IO.Compression.CompressionLevel.Fastest, System.IO.Compression.CompressionLevel.Optimal, System.IO.Compression.CompressionLevel.SmallestSize })
+    // FlashWriter.Deflate is what a compressed write sends: 128 KiB chunks compressed on all cores (pigz style).
+    int saved = Esp.Protocol.Operations.FlashWriter.ZLibLevel;
+    foreach (var level in new[] { 1, 2, 3, 4, 5, 6, 7, 9 })
     {
-        Esp.Protocol.Operations.FlashWriter.Level = level;
+        Esp.Protocol.Operations.FlashWriter.ZLibLevel = level;
         Esp.Protocol.Operations.FlashWriter.Deflate(fwp);
-        var t = System.Diagnostics.Stopwatch.StartNew();
-        int len = Esp.Protocol.Operations.FlashWriter.Deflate(fwp).Length;
-        Console.WriteLine($"{level}: {len * 100.0 / fwp.Length:0.0} % in {t.Elapsed.TotalMilliseconds:0} ms");
+        var times = new List<double>();
+        int len = 0;
+        for (int i = 0; i < 5; i++)
+        {
+            var t = System.Diagnostics.Stopwatch.StartNew();
+            len = Esp.Protocol.Operations.FlashWriter.Deflate(fwp).Length;
+            times.Add(t.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        Console.WriteLine($"level {level}: {len * 100.0 / fwp.Length:0.00} % in {times[2]:0} ms (median of 5, {Environment.ProcessorCount} cores)");
     }
+    Esp.Protocol.Operations.FlashWriter.ZLibLevel = saved;
     return 0;
 }
 if (cpu && bdn)

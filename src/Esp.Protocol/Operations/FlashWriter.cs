@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.Compression;
@@ -28,7 +29,7 @@ public sealed record FlashWriteResult(
 }
 
 /// <summary>Writes data to flash through the ROM loader or the stub, then checks it with the chip's MD5.</summary>
-public static class FlashWriter
+public static partial class FlashWriter
 {
     private const int WriteBlockAttempts = 3;
 
@@ -73,14 +74,19 @@ public static class FlashWriter
         // cut from it (and compressed) as they are sent, so memory does not grow with the image.
         var payload = new Payload(head, data);
 
-        long compressedLength = -1;
+        CompressedImage? image = null;
         bool canCompress = session.IsStub || RomCanInflate(session);
         if (options.Compress != false && canCompress)
         {
-            // First pass: only count the compressed bytes (FLASH_DEFL_BEGIN needs the block count up front, and
-            // "compress only when it shrinks" needs the size). The second pass recompresses identically while sending.
-            compressedLength = CompressedLength(payload);
-            if (options.Compress is null && compressedLength >= payload.Length) compressedLength = -1;
+            // First pass (all cores): the compressed size, which FLASH_DEFL_BEGIN needs up front and "compress only
+            // when it shrinks" needs too. Up to HoldCompressedLimit the compressed chunks are kept and sent as they
+            // are; above it only their sizes are kept and the send recompresses them identically, a few at a time.
+            image = CompressedImage.Build(payload, ZLibLevel, DeflateChunkSize, hold: payload.Length <= HoldCompressedLimit);
+            if (options.Compress is null && image.Length >= payload.Length)
+            {
+                image.Dispose();
+                image = null;
+            }
         }
         else if (options.Compress == true)
         {
@@ -91,27 +97,36 @@ public static class FlashWriter
         // The stub double-buffers its input, so a second block may be on its way while it handles the first; this
         // hides the reply's round trip. The ROM handles one frame at a time.
         int depth = session.IsStub ? BlocksInFlight : 1;
-        for (int attempt = 0; ; attempt++)
+        // The host MD5 is only needed after the transfer; on another core it costs no time.
+        var md5Task = Task.Run(payload.Md5, CancellationToken.None);
+        try
         {
-            try
+            for (int attempt = 0; ; attempt++)
             {
-                if (compressedLength >= 0)
-                    await WriteCompressedAsync(session, start, payload, compressedLength, depth, progress, headLength, ct).ConfigureAwait(false);
-                else
-                    await WritePlainAsync(session, start, payload, depth, progress, headLength, ct).ConfigureAwait(false);
-                break;
-            }
-            catch (PipelineBrokenException ex) when (attempt == 0)
-            {
-                // A pipelined block failed after its successor was sent: the stub may have taken the successor in
-                // its place. Start the range again, one block at a time (with the usual per-block retries).
-                _ = ex;
-                await session.Link.DrainAsync(TimeSpan.FromMilliseconds(50), ct).ConfigureAwait(false);
-                depth = 1;
+                try
+                {
+                    if (image is not null)
+                        await WriteCompressedAsync(session, start, payload.Length, image, depth, progress, headLength, ct).ConfigureAwait(false);
+                    else
+                        await WritePlainAsync(session, start, payload, depth, progress, headLength, ct).ConfigureAwait(false);
+                    break;
+                }
+                catch (PipelineBrokenException ex) when (attempt == 0)
+                {
+                    // A pipelined block failed after its successor was sent: the stub may have taken the successor in
+                    // its place. Start the range again, one block at a time (with the usual per-block retries).
+                    _ = ex;
+                    await session.Link.DrainAsync(TimeSpan.FromMilliseconds(50), ct).ConfigureAwait(false);
+                    depth = 1;
+                }
             }
         }
+        finally
+        {
+            image?.Dispose();
+        }
 
-        string hostMd5 = payload.Md5();
+        string hostMd5 = await md5Task.ConfigureAwait(false);
         bool verified = false;
         if (options.Verify)
         {
@@ -123,40 +138,30 @@ public static class FlashWriter
             verified = true;
             progress?.Report(new EspProgress("verify", payload.Length, payload.Length));
         }
-        return new FlashWriteResult(address, data.Length, session.Link.BytesWritten - wireBefore, compressedLength >= 0, verified, hostMd5, sw.Elapsed);
+        return new FlashWriteResult(address, data.Length, session.Link.BytesWritten - wireBefore, image is not null, verified, hostMd5, sw.Elapsed);
     }
 
     /// <summary>*_DATA blocks kept in flight with a stub (the stubs receive into one buffer while handling the other).</summary>
     public static int BlocksInFlight { get; set; } = 2;
 
-    /// <summary>zlib level for compressed writes. Level 6 ("Optimal") is within about 1 % of level 9 on firmware and several times faster.</summary>
-    public static CompressionLevel Level { get; set; } = CompressionLevel.Optimal;
+    /// <summary>zlib level (1..9) for compressed writes; see docs/performance.md for the measurement behind the default.</summary>
+    public static int ZLibLevel { get; set; } = 6;
 
-    /// <summary>Input is fed to zlib in pieces of this size in both passes, so that both produce the same stream.</summary>
-    private const int CompressChunk = 4096;
+    /// <summary>
+    /// Payloads up to this size keep their compressed chunks from the counting pass and send them (one compression
+    /// pass, memory ∝ compressed image); larger ones recompress while sending (two passes, memory bounded).
+    /// </summary>
+    public static int HoldCompressedLimit { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>Input bytes per independently compressed chunk (pigz style: one chunk per core at a time).</summary>
+    internal const int DeflateChunkSize = 256 * 1024;
 
     /// <summary>The ESP32 ROM writes its whole 32 KiB inflate buffer out (see traces README), so only stubs and later ROMs inflate.</summary>
     private static bool RomCanInflate(EspSession session) =>
         (session.Chip.RomFeatures & Chips.RomFeatures.Compressed) != 0 && session.Chip != Chips.ChipDatabase.Esp32;
 
-    public static byte[] Deflate(ReadOnlySpan<byte> data)
-    {
-        using var ms = new MemoryStream(data.Length / 2 + 64);
-        using (var z = new ZLibStream(ms, Level, leaveOpen: true))
-        {
-            for (int at = 0; at < data.Length; at += CompressChunk)
-                z.Write(data.Slice(at, Math.Min(CompressChunk, data.Length - at)));
-        }
-        return ms.ToArray();
-    }
-
-    private static long CompressedLength(Payload payload)
-    {
-        var counter = new CountingStream();
-        using (var z = new ZLibStream(counter, Level, leaveOpen: true))
-            payload.Feed(z);
-        return counter.Count;
-    }
+    /// <summary>The zlib stream a compressed write sends for <paramref name="data"/> (used for ratio figures and tests).</summary>
+    public static byte[] Deflate(ReadOnlySpan<byte> data) => ChunkedDeflate.Compress(data, ZLibLevel, DeflateChunkSize);
 
     private static uint[] BeginWords(EspSession session, uint size, uint blocks, uint blockSize, uint offset)
     {
@@ -191,10 +196,10 @@ public static class FlashWriter
             await session.Commands.ExecuteAsync(Opcode.FlashEnd, Request.Words(1), cancellationToken: ct).ConfigureAwait(false);
     }
 
-    private static async Task WriteCompressedAsync(EspSession session, uint offset, Payload payload, long compressedLength, int depth,
+    private static async Task WriteCompressedAsync(EspSession session, uint offset, int size, CompressedImage image, int depth,
         IProgress<EspProgress>? progress, int skip, CancellationToken ct)
     {
-        int size = payload.Length;
+        long compressedLength = image.Length;
         int blockSize = session.FlashBlockSize;
         uint blocks = (uint)((compressedLength + blockSize - 1) / blockSize);
         uint word0 = session.IsStub ? (uint)size : (uint)((size + 0x3FF) / 0x400 * 0x400);
@@ -207,34 +212,40 @@ public static class FlashWriter
         // A compressed block may expand to much more flash work than its size suggests.
         var timeout = session.Timeouts.Scaled(session.Timeouts.EraseWritePerMegabyte, (long)(blockSize * ratio) + 65536);
         var sender = new BlockSender(session, Opcode.FlashDeflData, blockSize, depth, timeout);
-        var sink = new BlockSink(blockSize);
         long sent = 0;
         uint seq = 0;
-        async Task SendFullBlocksAsync(bool final)
+        int fill = 0; // bytes already in the next block's packet buffer
+
+        async Task SendBlockAsync()
         {
-            while (sink.Pending >= blockSize || (final && sink.Pending > 0))
+            await sender.SendAsync(fill, ct).ConfigureAwait(false);
+            sent += fill;
+            seq++;
+            fill = 0;
+            progress?.Report(new EspProgress("write", Math.Max(0, Math.Min(size, (long)(sent * ratio)) - skip), size - skip));
+        }
+
+        // Compressed bytes go straight into the packet buffers; a block is sent as soon as it is full.
+        async Task AppendAsync(ReadOnlyMemory<byte> bytes)
+        {
+            while (!bytes.IsEmpty)
             {
-                int n = sink.Take(sender.Next());
-                await sender.SendAsync(n, ct).ConfigureAwait(false);
-                sent += n;
-                seq++;
-                progress?.Report(new EspProgress("write", Math.Max(0, Math.Min(size, (long)(sent * ratio)) - skip), size - skip));
+                int n = Math.Min(blockSize - fill, bytes.Length);
+                bytes.Span[..n].CopyTo(sender.Next()[fill..]);
+                fill += n;
+                bytes = bytes[n..];
+                if (fill == blockSize) await SendBlockAsync().ConfigureAwait(false);
             }
         }
-        var z = new ZLibStream(sink, Level, leaveOpen: true);
-        try
+
+        await AppendAsync(image.Header).ConfigureAwait(false);
+        await using (var chunks = image.Open())
         {
-            foreach (var chunk in payload.Chunks(CompressChunk))
-            {
-                z.Write(chunk.Span);
-                if (sink.Pending >= blockSize) await SendFullBlocksAsync(false).ConfigureAwait(false);
-            }
+            for (int i = 0; i < image.ChunkCount; i++)
+                await AppendAsync(await chunks.NextAsync().ConfigureAwait(false)).ConfigureAwait(false);
         }
-        finally
-        {
-            z.Dispose(); // flushes the end of the stream into the sink
-        }
-        await SendFullBlocksAsync(true).ConfigureAwait(false);
+        await AppendAsync(image.Trailer).ConfigureAwait(false);
+        if (fill > 0) await SendBlockAsync().ConfigureAwait(false);
         await sender.FinishAsync(ct).ConfigureAwait(false);
         if (sent != compressedLength || seq != blocks)
             throw new EspException(EspErrorCode.ProtocolViolation,
@@ -309,7 +320,7 @@ public static class FlashWriter
     private sealed class PipelineBrokenException(EspException inner) : Exception("A pipelined block failed.", inner);
 
     /// <summary>The bytes to write: an optional head read back from flash, the data, and erased bytes up to a whole word.</summary>
-    private sealed class Payload(byte[] head, ReadOnlyMemory<byte> data)
+    internal sealed class Payload(byte[] head, ReadOnlyMemory<byte> data)
     {
         private static readonly byte[] Erased = [0xFF, 0xFF, 0xFF];
         private readonly int _pad = (4 - (head.Length + data.Length) % 4) % 4;
@@ -323,17 +334,22 @@ public static class FlashWriter
             if (_pad > 0) yield return Erased.AsMemory(0, _pad);
         }
 
-        /// <summary>The payload in pieces of at most <paramref name="size"/> bytes (cut at segment ends too).</summary>
-        public IEnumerable<ReadOnlyMemory<byte>> Chunks(int size)
+        /// <summary>
+        /// The bytes [offset, offset + length): a slice of the caller's data when they lie in one segment, otherwise a
+        /// copy in <paramref name="rented"/> (from the shared pool; the caller returns it).
+        /// </summary>
+        public ReadOnlyMemory<byte> Slice(int offset, int length, out byte[]? rented)
         {
+            rented = null;
+            int pos = 0;
             foreach (var seg in Segments())
-                for (int at = 0; at < seg.Length; at += size)
-                    yield return seg.Slice(at, Math.Min(size, seg.Length - at));
-        }
-
-        public void Feed(Stream z)
-        {
-            foreach (var chunk in Chunks(CompressChunk)) z.Write(chunk.Span);
+            {
+                if (offset >= pos && offset + length <= pos + seg.Length) return seg.Slice(offset - pos, length);
+                pos += seg.Length;
+            }
+            rented = ArrayPool<byte>.Shared.Rent(length);
+            CopyTo(offset, rented.AsSpan(0, length));
+            return rented.AsMemory(0, length);
         }
 
         public void CopyTo(int offset, Span<byte> destination)
@@ -358,67 +374,6 @@ public static class FlashWriter
             foreach (var seg in Segments()) md5.AppendData(seg.Span);
             return Convert.ToHexStringLower(md5.GetHashAndReset());
         }
-    }
-
-    /// <summary>A write-only stream that only counts.</summary>
-    private sealed class CountingStream : Stream
-    {
-        public long Count { get; private set; }
-        public override void Write(ReadOnlySpan<byte> buffer) => Count += buffer.Length;
-        public override void Write(byte[] buffer, int offset, int count) => Count += count;
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => Count;
-        public override long Position { get => Count; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-    }
-
-    /// <summary>Collects compressed output until a block is full; the buffer is reused.</summary>
-    private sealed class BlockSink(int blockSize) : Stream
-    {
-        private byte[] _buffer = new byte[blockSize * 2];
-        private int _start, _end;
-
-        public int Pending => _end - _start;
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            if (_end + buffer.Length > _buffer.Length)
-            {
-                Array.Copy(_buffer, _start, _buffer, 0, Pending);
-                _end -= _start;
-                _start = 0;
-                if (_end + buffer.Length > _buffer.Length) Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _end + buffer.Length));
-            }
-            buffer.CopyTo(_buffer.AsSpan(_end));
-            _end += buffer.Length;
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        /// <summary>Moves up to one block into <paramref name="destination"/>; returns the byte count.</summary>
-        public int Take(Span<byte> destination)
-        {
-            int n = Math.Min(Pending, destination.Length);
-            _buffer.AsSpan(_start, n).CopyTo(destination);
-            _start += n;
-            if (_start == _end) _start = _end = 0;
-            return n;
-        }
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     private static bool IsTransient(EspException ex) => ex.Code is EspErrorCode.Timeout || ex is EspCommandException
