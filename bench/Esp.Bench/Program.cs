@@ -8,10 +8,13 @@ using Esp.Bench;
 //   dotnet run -c Release --project bench/Esp.Bench -- --cpu        quick CPU loops only
 //   dotnet run -c Release --project bench/Esp.Bench -- --cpu --bdn  BenchmarkDotNet suite (ShortRun)
 //   --quick   smaller images (256 KiB, 16 KiB dump) for a fast smoke run;  --chip KEY  (default esp32c3)
+//   --zlevel N  use zlib level N for compressed writes
 //   --zprobe  zlib size and time of 4 MiB firmware-like data at each zlib level (as FlashWriter compresses)
 bool cpu = args.Contains("--cpu"), bdn = args.Contains("--bdn"), quick = args.Contains("--quick");
 int ci = Array.IndexOf(args, "--chip");
 string chip = ci >= 0 && ci + 1 < args.Length ? args[ci + 1] : "esp32c3";
+int zi = Array.IndexOf(args, "--zlevel"); // try another FlashWriter.ZLibLevel
+if (zi >= 0 && zi + 1 < args.Length) Esp.Protocol.Operations.FlashWriter.ZLibLevel = int.Parse(args[zi + 1]);
 
 if (args.Contains("--zprobe"))
 {

@@ -145,7 +145,7 @@ public static partial class FlashWriter
     public static int BlocksInFlight { get; set; } = 2;
 
     /// <summary>zlib level (1..9) for compressed writes; see docs/performance.md for the measurement behind the default.</summary>
-    public static int ZLibLevel { get; set; } = 6;
+    public static int ZLibLevel { get; set; } = 5;
 
     /// <summary>
     /// Payloads up to this size keep their compressed chunks from the counting pass and send them (one compression
