@@ -98,17 +98,34 @@ public static class FlashWriter
                 $"The {session.Chip.Name} ROM loader cannot take compressed data.", "Write uncompressed, or use a stub.");
         }
 
-        if (compressed is not null)
-            await WriteCompressedAsync(session, start, payload.Length, compressed, progress, headLength, ct).ConfigureAwait(false);
-        else
-            await WritePlainAsync(session, start, payload, progress, headLength, ct).ConfigureAwait(false);
+        var tracker = new WriteTracker();
+        try
+        {
+            if (compressed is not null)
+                await WriteCompressedAsync(session, start, payload.Length, compressed, progress, headLength, tracker, ct).ConfigureAwait(false);
+            else
+                await WritePlainAsync(session, start, payload, progress, headLength, tracker, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (tracker.Begun && IsInterruption(ex, ct))
+        {
+            long acked = compressed is null ? tracker.AckedPayload : InflatedLength(compressed, tracker.AckedCompressed, payload.Length);
+            throw Incomplete(ex, address, data.Length, start, acked, verified: false);
+        }
 
         string hostMd5 = FlashMd5.Of(payload);
         bool verified = false;
         if (options.Verify)
         {
             progress?.Report(new EspProgress("verify", 0, payload.Length));
-            var chipMd5 = await FlashMd5.ComputeAsync(session, start, (uint)payload.Length, ct).ConfigureAwait(false);
+            string chipMd5;
+            try
+            {
+                chipMd5 = await FlashMd5.ComputeAsync(session, start, (uint)payload.Length, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsInterruption(ex, ct))
+            {
+                throw Incomplete(ex, address, data.Length, start, payload.Length, verified: false);
+            }
             if (chipMd5 != hostMd5)
                 throw new EspException(EspErrorCode.WriteVerifyFailed,
                     $"The flash at 0x{start:X8}..0x{start + (uint)payload.Length:X8} does not match what was sent (chip MD5 {chipMd5}, expected {hostMd5}).");
@@ -116,6 +133,54 @@ public static class FlashWriter
             progress?.Report(new EspProgress("verify", payload.Length, payload.Length));
         }
         return new FlashWriteResult(address, data.Length, session.Link.BytesWritten - wireBefore, compressed is not null, verified, hostMd5, sw.Elapsed);
+    }
+
+    /// <summary>How far a write got: set once FLASH_BEGIN is sent, advanced as the chip acknowledges blocks.</summary>
+    private sealed class WriteTracker
+    {
+        public bool Begun;
+        public long AckedPayload;
+        public int AckedCompressed;
+    }
+
+    /// <summary>Failures after which the flash is in an unknown, partly written state (not bad arguments).</summary>
+    private static bool IsInterruption(Exception ex, CancellationToken ct) =>
+        ex is OperationCanceledException && ct.IsCancellationRequested
+        || ex is EspException { Code: not (EspErrorCode.FlashWriteProtected or EspErrorCode.UnsupportedCommand or EspErrorCode.FlashEncrypted) } and not EspWriteIncompleteException;
+
+    /// <summary>Bytes the first <paramref name="compressedBytes"/> of a zlib stream expand to (what the chip may have written).</summary>
+    private static long InflatedLength(byte[] compressed, int compressedBytes, int max)
+    {
+        if (compressedBytes <= 0) return 0;
+        long total = 0;
+        try
+        {
+            using var z = new ZLibStream(new MemoryStream(compressed, 0, Math.Min(compressedBytes, compressed.Length)), CompressionMode.Decompress);
+            var buffer = new byte[16384];
+            int n;
+            while ((n = z.Read(buffer)) > 0) total += n;
+        }
+        catch (InvalidDataException)
+        {
+            // A truncated stream ends early; what came out before is what counts.
+        }
+        return Math.Min(total, max);
+    }
+
+    /// <summary>
+    /// The report for a write that stopped: of the requested range [address, address+length), the part the chip
+    /// acknowledged (payload bytes [0, acked) from <paramref name="start"/>) and the part not written.
+    /// </summary>
+    private static EspWriteIncompleteException Incomplete(Exception ex, uint address, int length, uint start, long acked, bool verified)
+    {
+        ulong end = address + (ulong)length;
+        ulong ackEnd = Math.Clamp(start + (ulong)acked, address, end);
+        var done = new FlashSpan(address, (long)(ackEnd - address));
+        var rest = new FlashSpan((uint)ackEnd, (long)(end - ackEnd));
+        var code = ex is EspException e ? e.Code : EspErrorCode.Cancelled;
+        string cause = ex is EspException ? ex.Message : "The write was cancelled";
+        return new EspWriteIncompleteException(code, cause,
+            verified ? [done] : [], verified ? [] : [done], [rest], inner: ex);
     }
 
     /// <summary>The ESP32 ROM writes its whole 32 KiB inflate buffer out (see traces README), so only stubs and later ROMs inflate.</summary>
@@ -136,13 +201,14 @@ public static class FlashWriter
         return fifth ? [size, blocks, blockSize, offset, 0] : [size, blocks, blockSize, offset];
     }
 
-    private static async Task WritePlainAsync(EspSession session, uint offset, byte[] payload, IProgress<EspProgress>? progress, int skip, CancellationToken ct)
+    private static async Task WritePlainAsync(EspSession session, uint offset, byte[] payload, IProgress<EspProgress>? progress, int skip, WriteTracker tracker, CancellationToken ct)
     {
         int blockSize = session.FlashBlockSize;
         uint blocks = (uint)((payload.Length + blockSize - 1) / blockSize);
         uint eraseSize = session.IsStub || !session.Chip.IsEsp8266 ? (uint)payload.Length : Esp8266EraseSize(offset, (uint)payload.Length);
         var beginTimeout = session.IsStub ? session.Timeouts.Command : session.Timeouts.Scaled(session.Timeouts.EraseWritePerMegabyte, payload.Length);
         progress?.Report(new EspProgress("write", 0, payload.Length - skip, session.IsStub ? null : "erasing"));
+        tracker.Begun = true;
         await session.Commands.ExecuteAsync(Opcode.FlashBegin, Request.Words(BeginWords(session, eraseSize, blocks, (uint)blockSize, offset)),
             timeout: beginTimeout, cancellationToken: ct).ConfigureAwait(false);
 
@@ -155,19 +221,21 @@ public static class FlashWriter
             payload.AsSpan(at, n).CopyTo(block);
             block.AsSpan(n).Fill(0xFF); // the last block goes out padded with erased bytes
             await SendBlockAsync(session, Request.BuildData(Opcode.FlashData, block, seq), blockTimeout, ct).ConfigureAwait(false);
+            tracker.AckedPayload = at + n;
             progress?.Report(new EspProgress("write", Math.Max(0, at + n - skip), payload.Length - skip));
         }
         if (session.IsStub)
             await session.Commands.ExecuteAsync(Opcode.FlashEnd, Request.Words(1), cancellationToken: ct).ConfigureAwait(false);
     }
 
-    private static async Task WriteCompressedAsync(EspSession session, uint offset, int size, byte[] compressed, IProgress<EspProgress>? progress, int skip, CancellationToken ct)
+    private static async Task WriteCompressedAsync(EspSession session, uint offset, int size, byte[] compressed, IProgress<EspProgress>? progress, int skip, WriteTracker tracker, CancellationToken ct)
     {
         int blockSize = session.FlashBlockSize;
         uint blocks = (uint)((compressed.Length + blockSize - 1) / blockSize);
         uint word0 = session.IsStub ? (uint)size : (uint)((size + 0x3FF) / 0x400 * 0x400);
         var beginTimeout = session.IsStub ? session.Timeouts.Command : session.Timeouts.Scaled(session.Timeouts.EraseWritePerMegabyte, size);
         progress?.Report(new EspProgress("write", 0, size - skip, session.IsStub ? null : "erasing"));
+        tracker.Begun = true;
         await session.Commands.ExecuteAsync(Opcode.FlashDeflBegin, Request.Words(BeginWords(session, word0, blocks, (uint)blockSize, offset)),
             timeout: beginTimeout, cancellationToken: ct).ConfigureAwait(false);
 
@@ -179,6 +247,7 @@ public static class FlashWriter
             // A compressed block may expand to much more flash work than its size suggests.
             var timeout = session.Timeouts.Scaled(session.Timeouts.EraseWritePerMegabyte, (long)(n * ratio) + 65536);
             await SendBlockAsync(session, Request.BuildData(Opcode.FlashDeflData, compressed.AsSpan(at, n), seq), timeout, ct).ConfigureAwait(false);
+            tracker.AckedCompressed = at + n;
             long done = Math.Min(size, (long)((at + n) * ratio));
             progress?.Report(new EspProgress("write", Math.Max(0, done - skip), size - skip));
         }
