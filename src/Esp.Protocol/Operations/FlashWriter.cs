@@ -273,11 +273,14 @@ public static class FlashWriter
         }
     }
 
-    private static bool IsTransient(EspException ex) => ex.Code is EspErrorCode.Timeout || ex is EspCommandException
-    {
-        // checksum errors: ROM 01 07, stub C1
-        Status: 1, Error: 0x07
-    } or EspCommandException { Status: 0xC1 };
+    /// <summary>
+    /// Answers after which the block was not written and can be sent again: timeouts, checksum errors (ROM 01 07,
+    /// stub C1) and packets whose length does not match their header (ROM 01 05 under the data opcode, stub C0: a byte
+    /// lost or added on the way). Loaders check these before writing anything.
+    /// </summary>
+    internal static bool IsTransient(EspException ex) => ex.Code is EspErrorCode.Timeout
+        || ex is EspCommandException { Code: EspErrorCode.RomError, Status: 1, Error: 0x07 or 0x05 }
+        || ex is EspCommandException { Code: EspErrorCode.StubError, Status: 0xC1 or 0xC0 };
 
     /// <summary>
     /// The ESP8266 ROM erases too much for some sizes; esptool sends a compensated size (protocol-facts §2.3).
