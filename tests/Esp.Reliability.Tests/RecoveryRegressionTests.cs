@@ -46,4 +46,21 @@ public class RecoveryRegressionTests
         Assert.True(result.Verified);
         Assert.Equal(image, rig.Chip.Flash.Read(0x20000, image.Length));
     }
+
+    // A chip that reset under a stub session answers like the ROM (foreign opcode, 01 05). That is not "the loader
+    // does not support SPI_FLASH_MD5": say that the stub stopped, with a code the resume logic retries.
+    [Fact]
+    public async Task ChipThatResetUnderTheStubIsReportedAsStubNotRunning()
+    {
+        await using var rig = await Rig.OpenAsync("esp8266", stub: true, timeouts: Esp.Protocol.Loader.EspTimeouts.Default);
+        await FlashMd5.ComputeAsync(rig.Session, 0, 4096);
+        rig.Chip.PowerOnReset(downloadMode: true);
+        for (int i = 0; i < 100 && rig.Chip.Mode != ChipMode.RomLoader; i++) await Task.Delay(20);
+        await Task.Delay(200);
+        rig.Session.Link.DiscardInput();
+        var ex = await Assert.ThrowsAsync<EspException>(() => FlashMd5.ComputeAsync(rig.Session, 0, 4096));
+        Assert.Equal(EspErrorCode.StubNotRunning, ex.Code);
+        Assert.Contains("reset", ex.Message);
+        Assert.True(ResumingDeployer.IsRetryable(ex));
+    }
 }

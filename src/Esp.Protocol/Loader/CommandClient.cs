@@ -60,7 +60,13 @@ public sealed class CommandClient
                 // The ROM answers an unknown command with status 01 05 under another opcode (ESP32: the
                 // previous command's). That is how esptool learns a command is unsupported.
                 if (data.Length >= 2 && data[0] != 0 && data[1] == 0x05)
+                {
+                    // Stubs answer under the request's opcode; this reply is the ROM's. The chip has reset.
+                    if (IsStub)
+                        throw new EspException(EspErrorCode.StubNotRunning,
+                            $"The chip answered {op} like its ROM loader, not the flasher stub: it has reset since the stub was started.");
                     throw Unsupported(op);
+                }
                 continue;
             }
             return Check(op, r.Value, data, expectedDataLength);

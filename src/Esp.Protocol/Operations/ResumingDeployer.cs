@@ -72,7 +72,7 @@ public static class ResumingDeployer
     public static bool IsRetryable(EspException ex) => ex.Code switch
     {
         EspErrorCode.NoSyncReply or EspErrorCode.Timeout or EspErrorCode.Disconnected or EspErrorCode.ProtocolViolation
-            or EspErrorCode.StubStartFailed or EspErrorCode.WrongBootMode => true,
+            or EspErrorCode.StubStartFailed or EspErrorCode.WrongBootMode or EspErrorCode.StubNotRunning => true,
         EspErrorCode.RomError or EspErrorCode.StubError or EspErrorCode.SpiCommandTimeout => true,
         EspErrorCode.WriteVerifyFailed => true,
         _ => false,
