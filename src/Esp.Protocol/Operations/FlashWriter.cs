@@ -246,7 +246,11 @@ public static class FlashWriter
             int n = Math.Min(blockSize, compressed.Length - at);
             // A compressed block may expand to much more flash work than its size suggests.
             var timeout = session.Timeouts.Scaled(session.Timeouts.EraseWritePerMegabyte, (long)(n * ratio) + 65536);
-            await SendBlockAsync(session, Request.BuildData(Opcode.FlashDeflData, compressed.AsSpan(at, n), seq), timeout, ct).ConfigureAwait(false);
+            // A ROM inflates blocks in order and writes wherever its output has got to: a block sent again after a
+            // timeout (when the chip had in fact taken it) would run past the erased region into the next sector.
+            // Only explicit rejections are retried there; a timeout fails the write (a resume starts afresh).
+            await SendBlockAsync(session, Request.BuildData(Opcode.FlashDeflData, compressed.AsSpan(at, n), seq), timeout, ct,
+                retryTimeouts: session.IsStub).ConfigureAwait(false);
             tracker.AckedCompressed = at + n;
             long done = Math.Min(size, (long)((at + n) * ratio));
             progress?.Report(new EspProgress("write", Math.Max(0, done - skip), size - skip));
@@ -257,7 +261,7 @@ public static class FlashWriter
     }
 
     /// <summary>Sends one *_DATA block, retrying on timeouts and damaged-data answers as esptool does.</summary>
-    private static async Task SendBlockAsync(EspSession session, byte[] packet, TimeSpan timeout, CancellationToken ct)
+    private static async Task SendBlockAsync(EspSession session, byte[] packet, TimeSpan timeout, CancellationToken ct, bool retryTimeouts = true)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -266,7 +270,7 @@ public static class FlashWriter
                 await session.Commands.ExecutePacketAsync(packet, timeout, cancellationToken: ct).ConfigureAwait(false);
                 return;
             }
-            catch (EspException ex) when (attempt < WriteBlockAttempts && IsTransient(ex))
+            catch (EspException ex) when (attempt < WriteBlockAttempts && IsTransient(ex) && (retryTimeouts || ex.Code != EspErrorCode.Timeout))
             {
                 await session.Link.DrainAsync(TimeSpan.FromMilliseconds(50), ct).ConfigureAwait(false);
             }
