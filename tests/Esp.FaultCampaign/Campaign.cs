@@ -179,6 +179,17 @@ public static class Campaign
             && !after.AsSpan((int)sc.TargetStart, (int)(sc.Address - sc.TargetStart)).SequenceEqual(orig.AsSpan((int)sc.TargetStart, (int)(sc.Address - sc.TargetStart))))
             collateral = true; // the bytes before an unaligned start must be kept
 
+        if (collateral)
+        {
+            int first = -1, last = -1;
+            for (int i = 0; i < after.Length; i++)
+            {
+                bool inside = i >= sc.Address && i < sc.End;
+                if (!inside && after[i] != orig[i]) { if (first < 0) first = i; last = i; }
+            }
+            error = (error is null ? "" : error + "; ") + $"flash changed outside the image at 0x{first:X8}..0x{last + 1:X8}";
+        }
+
         long faults = chip.Statistics.FaultsInjected + links.GarbageInjected;
         if (outcome != RunOutcome.Hang)
         {
