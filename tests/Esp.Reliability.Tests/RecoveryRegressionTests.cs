@@ -81,3 +81,20 @@ public class CampaignReplayTests
         Assert.NotEqual(Esp.FaultCampaign.RunOutcome.SilentCorruption, r.Outcome);
     }
 }
+
+/// <summary>Inputs the fuzzers found, kept as regression tests.</summary>
+public class FuzzRegressionTests
+{
+    // FuzzHunt (elf target): e_shnum = 0 with a section header offset means "extended numbering, the count is in
+    // section 0's sh_size"; that word was garbage (~1e9) and ELFSharp walked that many headers (minutes of CPU,
+    // a CI hang). The count is now range-checked against the file first.
+    [Fact]
+    public void ElfWithExtendedSectionCountPastTheFileIsRejectedQuickly()
+    {
+        var input = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fuzz", "Crashes", "elf-extended-shnum-hang.bin"));
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var ex = Assert.Throws<Esp.Protocol.Errors.EspException>(() => Esp.Protocol.Images.ElfToImage.Convert(input, Esp.Protocol.Chips.ChipDatabase.Esp32));
+        Assert.Equal(Esp.Protocol.Errors.EspErrorCode.InvalidElf, ex.Code);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"{sw.Elapsed}");
+    }
+}
