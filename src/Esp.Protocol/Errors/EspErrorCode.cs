@@ -42,6 +42,7 @@ public enum EspErrorCode
     StubStartFailed = 2010,
     WrongBootMode = 2011,
     InvalidPortUri = 2012,
+    StubNotRunning = 2013,
 
     // 3xxx: the chip answered, but with an error.
     RomError = 3001,

@@ -199,6 +199,18 @@ public static class ElfToImage
             if (phentsize != 32) throw Bad($"The ELF program header entry size is {phentsize}, not 32.", null);
             CheckRange(elf.Length, phoff, (long)phnum * 32, "program header table");
         }
+        if (shnum == 0 && shoff != 0)
+        {
+            // Extended numbering: e_shnum = 0 means "the count is in section 0's sh_size". Readers trust it, so a
+            // damaged file could make them walk millions of headers past its end; check it like any other count.
+            CheckRange(elf.Length, shoff, 40, "section header 0");
+            long count = BinaryPrimitives.ReadUInt32LittleEndian(elf[((int)shoff + 20)..]);
+            if (count > 0)
+            {
+                if (shentsize != 40) throw Bad($"The ELF section header entry size is {shentsize}, not 40.", null);
+                CheckRange(elf.Length, shoff, count * 40, "section header table");
+            }
+        }
         if (shnum > 0)
         {
             if (shentsize != 40) throw Bad($"The ELF section header entry size is {shentsize}, not 40.", null);

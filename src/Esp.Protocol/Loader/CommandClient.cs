@@ -60,7 +60,13 @@ public sealed class CommandClient
                 // The ROM answers an unknown command with status 01 05 under another opcode (ESP32: the
                 // previous command's). That is how esptool learns a command is unsupported.
                 if (data.Length >= 2 && data[0] != 0 && data[1] == 0x05)
+                {
+                    // Stubs answer under the request's opcode; this reply is the ROM's. The chip has reset.
+                    if (IsStub)
+                        throw new EspException(EspErrorCode.StubNotRunning,
+                            $"The chip answered {op} like its ROM loader, not the flasher stub: it has reset since the stub was started.");
                     throw Unsupported(op);
+                }
                 continue;
             }
             return Check(op, r.Value, data, expectedDataLength);
@@ -102,11 +108,22 @@ public sealed class CommandClient
                 $"The flasher stub refused {op}: {StatusCodes.DescribeStub(status)} (status 0x{status:X2}{error:X2}).",
                 status == 0xC5 || status == 0xC4 ? EspErrorHelp.For(EspErrorCode.FlashWriteProtected) : null);
         }
+        if (error == 0x05 && IsDataBlock(op))
+        {
+            // *_DATA is supported by every ROM once *_BEGIN was accepted: 01 05 under its own opcode means the ROM
+            // found the packet invalid (length or header damaged on the way), which a resend can fix.
+            throw new EspCommandException(EspErrorCode.RomError, (byte)op, status, error,
+                $"The ROM loader rejected a damaged {op} packet (status 0x{status:X2}{error:X2}: the message was invalid).",
+                "The link corrupts data; check the cable and lower the baud rate.");
+        }
         if (error == 0x05) throw Unsupported(op, status, error);
         throw new EspCommandException(EspErrorCode.RomError, (byte)op, status, error,
             $"The ROM loader refused {op}: {StatusCodes.DescribeRom(error)} (status 0x{status:X2}{error:X2}).",
             error == 0x08 ? "The write did not read back; check the flash's block-protect bits (read_flash_status) and the power supply." : null);
     }
+
+    /// <summary>The data-carrying commands (MEM_DATA, FLASH_DATA, FLASH_DEFL_DATA).</summary>
+    public static bool IsDataBlock(Opcode op) => op is Opcode.MemData or Opcode.FlashData or Opcode.FlashDeflData;
 
     private static EspCommandException Unsupported(Opcode op, byte status = 1, byte error = 5) =>
         new(EspErrorCode.UnsupportedCommand, (byte)op, status, error,

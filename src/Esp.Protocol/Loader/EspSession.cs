@@ -255,7 +255,20 @@ public sealed partial class EspSession : IAsyncDisposable
         {
             int offset = (int)seq * block;
             var chunk = data.Slice(offset, Math.Min(block, data.Length - offset));
-            await Commands.ExecutePacketAsync(Request.BuildData(Opcode.MemData, chunk.Span, seq), cancellationToken: ct).ConfigureAwait(false);
+            var packet = Request.BuildData(Opcode.MemData, chunk.Span, seq);
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await Commands.ExecutePacketAsync(packet, cancellationToken: ct).ConfigureAwait(false);
+                    break;
+                }
+                catch (EspException ex) when (attempt < 3 && Operations.FlashWriter.IsTransient(ex))
+                {
+                    // MEM_DATA places a block by its sequence number, so sending it again is harmless.
+                    await Link.DrainAsync(TimeSpan.FromMilliseconds(50), ct).ConfigureAwait(false);
+                }
+            }
             progress?.Report(new EspProgress(label, offset + chunk.Length, data.Length));
         }
     }

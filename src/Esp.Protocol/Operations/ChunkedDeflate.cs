@@ -229,6 +229,18 @@ public static partial class FlashWriter
 
         public static CompressedImage Build(Payload payload, int level, int chunkSize, bool hold) => new(payload, level, chunkSize, hold);
 
+        /// <summary>Payload bytes whose compressed chunks lie wholly within the first <paramref name="compressedBytes"/> of the stream.</summary>
+        public long PayloadCoveredBy(long compressedBytes)
+        {
+            long pos = ChunkedDeflate.HeaderLength, covered = 0;
+            for (int i = 0; i < _lengths.Length && pos + _lengths[i] <= compressedBytes; i++)
+            {
+                pos += _lengths[i];
+                covered += ChunkLength(i);
+            }
+            return covered;
+        }
+
         /// <summary>For tests: the image of plain data.</summary>
         internal static CompressedImage Build(ReadOnlyMemory<byte> data, int level, int chunkSize, bool hold) =>
             new(new Payload([], data), level, chunkSize, hold);

@@ -91,21 +91,46 @@ public static class Deployer
         long sent0 = session.Link.BytesWritten, recv0 = session.Link.BytesRead;
         long total = plan.Sum(p => p.BytesToWrite), done = 0;
         var results = new List<DeployImageResult>();
+        // What is known about the flash if this stops part-way: planning proved the unplanned sectors equal,
+        // and every write below is checked with the chip's MD5 before it returns.
+        bool anyWrite = false;
+        var known = new List<FlashSpan>();
+        foreach (var e in plan)
+            known.AddRange(FlashSpan.Subtract([new FlashSpan(e.Image.Address, e.Image.Data.Length)], e.Ranges.Select(r => new FlashSpan(r.Address, r.Length))));
+        var pending = plan.SelectMany(e => e.Ranges.Select(r => new FlashSpan(r.Address, r.Length))).ToList();
         foreach (var entry in plan)
         {
             var image = entry.Image;
             long written = 0;
             foreach (var (address, length) in entry.Ranges)
             {
-                ct.ThrowIfCancellationRequested();
                 int offset = (int)(address - image.Address);
                 long before = done;
                 var inner = progress is null ? null : new SyncProgress(p =>
                 {
                     if (p.Operation == "write") progress.Report(new EspProgress("write", before + p.Done, total, image.Name));
                 });
-                await FlashWriter.WriteAsync(session, address, image.Data.AsMemory(offset, length),
-                    new FlashWriteOptions { Compress = options.Compress }, inner, ct).ConfigureAwait(false);
+                try
+                {
+                    ct.ThrowIfCancellationRequested();
+                    await FlashWriter.WriteAsync(session, address, image.Data.AsMemory(offset, length),
+                        new FlashWriteOptions { Compress = options.Compress }, inner, ct).ConfigureAwait(false);
+                }
+                catch (EspWriteIncompleteException ex)
+                {
+                    var span = new FlashSpan(address, length);
+                    throw new EspWriteIncompleteException(ex.Code, $"Deploying '{image.Name}' stopped: {ex.Cause}",
+                        known, ex.Unverified, FlashSpan.Subtract(pending, ex.Unverified.Concat(known)), ex.Help, ex.InnerException ?? ex);
+                }
+                catch (OperationCanceledException ex) when (ct.IsCancellationRequested && anyWrite)
+                {
+                    throw new EspWriteIncompleteException(EspErrorCode.Cancelled, $"Deploying '{image.Name}' was cancelled",
+                        known, [], pending, inner: ex);
+                }
+                anyWrite = true;
+                var doneSpan = new FlashSpan(address, length);
+                known.Add(doneSpan);
+                pending = FlashSpan.Subtract(pending, [doneSpan]).ToList();
                 written += length;
                 done += length;
             }

@@ -55,6 +55,26 @@ public static class FlashStatus
         return new FlashStatusWrite(before, value, after, bytes, nonVolatile);
     }
 
+    /// <summary>
+    /// The engine-level guard for non-volatile status writes: they can lock a flash chip for good, so they need an
+    /// explicit yes from the caller (a person at a prompt, --yes, EspAllowNonVolatileStatusWrite=true). Hosts without a
+    /// person to ask (CI, JSON output) must pass <paramref name="confirmed"/> only when the user opted in.
+    /// </summary>
+    /// <exception cref="EspException">ConfirmationRequired when <paramref name="nonVolatile"/> and not <paramref name="confirmed"/>.</exception>
+    public static void RequireConsent(bool nonVolatile, bool confirmed)
+    {
+        if (nonVolatile && !confirmed)
+            throw new EspException(EspErrorCode.ConfirmationRequired,
+                "Writing non-volatile status bits needs confirmation: they can lock the flash chip for good. Nothing was written.");
+    }
+
+    /// <summary><see cref="WriteAsync"/> behind <see cref="RequireConsent"/>: nothing is sent unless a non-volatile write was confirmed.</summary>
+    public static Task<FlashStatusWrite> WriteConfirmedAsync(EspSession session, uint value, int bytes, bool nonVolatile, bool confirmed, CancellationToken ct = default)
+    {
+        RequireConsent(nonVolatile, confirmed);
+        return WriteAsync(session, value, bytes, nonVolatile, ct);
+    }
+
     private static void CheckBytes(int bytes)
     {
         if (bytes is < 1 or > 3)

@@ -99,6 +99,7 @@ public static partial class FlashWriter
         int depth = session.IsStub ? BlocksInFlight : 1;
         // The host MD5 is only needed after the transfer; on another core it costs no time.
         var md5Task = Task.Run(payload.Md5, CancellationToken.None);
+        var tracker = new WriteTracker();
         try
         {
             for (int attempt = 0; ; attempt++)
@@ -106,9 +107,9 @@ public static partial class FlashWriter
                 try
                 {
                     if (image is not null)
-                        await WriteCompressedAsync(session, start, payload.Length, image, depth, progress, headLength, ct).ConfigureAwait(false);
+                        await WriteCompressedAsync(session, start, payload.Length, image, depth, progress, headLength, tracker, ct).ConfigureAwait(false);
                     else
-                        await WritePlainAsync(session, start, payload, depth, progress, headLength, ct).ConfigureAwait(false);
+                        await WritePlainAsync(session, start, payload, depth, progress, headLength, tracker, ct).ConfigureAwait(false);
                     break;
                 }
                 catch (PipelineBrokenException ex) when (attempt == 0)
@@ -118,8 +119,15 @@ public static partial class FlashWriter
                     _ = ex;
                     await session.Link.DrainAsync(TimeSpan.FromMilliseconds(50), ct).ConfigureAwait(false);
                     depth = 1;
+                    tracker.AckedPayload = tracker.SentPayload = 0;
                 }
             }
+        }
+        catch (Exception ex) when (tracker.Begun && IsInterruption(ex, ct))
+        {
+            if (ex is PipelineBrokenException { InnerException: EspException inner }) ex = inner;
+            // Blocks still in flight may or may not have reached the flash: they count as written but not verified.
+            throw Incomplete(ex, address, data.Length, start, Math.Max(tracker.AckedPayload, tracker.SentPayload), verified: false);
         }
         finally
         {
@@ -131,7 +139,15 @@ public static partial class FlashWriter
         if (options.Verify)
         {
             progress?.Report(new EspProgress("verify", 0, payload.Length));
-            var chipMd5 = await FlashMd5.ComputeAsync(session, start, (uint)payload.Length, ct).ConfigureAwait(false);
+            string chipMd5;
+            try
+            {
+                chipMd5 = await FlashMd5.ComputeAsync(session, start, (uint)payload.Length, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsInterruption(ex, ct))
+            {
+                throw Incomplete(ex, address, data.Length, start, payload.Length, verified: false);
+            }
             if (chipMd5 != hostMd5)
                 throw new EspException(EspErrorCode.WriteVerifyFailed,
                     $"The flash at 0x{start:X8}..0x{start + (uint)payload.Length:X8} does not match what was sent (chip MD5 {chipMd5}, expected {hostMd5}).");
@@ -156,6 +172,38 @@ public static partial class FlashWriter
     /// <summary>Input bytes per independently compressed chunk (pigz style: one chunk per core at a time).</summary>
     internal const int DeflateChunkSize = 256 * 1024;
 
+    /// <summary>How far a write got: set once *_BEGIN is sent, advanced as the chip acknowledges blocks.</summary>
+    private sealed class WriteTracker
+    {
+        public bool Begun;
+        /// <summary>Payload bytes (from the aligned start) the chip has acknowledged, at least.</summary>
+        public long AckedPayload;
+        /// <summary>Payload bytes sent, at most: with blocks in flight the chip may have written more than it acknowledged.</summary>
+        public long SentPayload;
+    }
+
+    /// <summary>Failures after which the flash is in an unknown, partly written state (not bad arguments).</summary>
+    private static bool IsInterruption(Exception ex, CancellationToken ct) =>
+        ex is OperationCanceledException && ct.IsCancellationRequested
+        || ex is PipelineBrokenException
+        || ex is EspException { Code: not (EspErrorCode.FlashWriteProtected or EspErrorCode.UnsupportedCommand or EspErrorCode.FlashEncrypted) } and not EspWriteIncompleteException;
+
+    /// <summary>
+    /// The report for a write that stopped: of the requested range [address, address+length), the part the chip
+    /// acknowledged (payload bytes [0, acked) from <paramref name="start"/>) and the part not written.
+    /// </summary>
+    private static EspWriteIncompleteException Incomplete(Exception ex, uint address, int length, uint start, long acked, bool verified)
+    {
+        ulong end = address + (ulong)length;
+        ulong ackEnd = Math.Clamp(start + (ulong)acked, address, end);
+        var done = new FlashSpan(address, (long)(ackEnd - address));
+        var rest = new FlashSpan((uint)ackEnd, (long)(end - ackEnd));
+        var code = ex is EspException e ? e.Code : EspErrorCode.Cancelled;
+        string cause = ex is EspException ? ex.Message : "The write was cancelled";
+        return new EspWriteIncompleteException(code, cause,
+            verified ? [done] : [], verified ? [] : [done], [rest], inner: ex);
+    }
+
     /// <summary>The ESP32 ROM writes its whole 32 KiB inflate buffer out (see traces README), so only stubs and later ROMs inflate.</summary>
     private static bool RomCanInflate(EspSession session) =>
         (session.Chip.RomFeatures & Chips.RomFeatures.Compressed) != 0 && session.Chip != Chips.ChipDatabase.Esp32;
@@ -169,7 +217,8 @@ public static partial class FlashWriter
         return fifth ? [size, blocks, blockSize, offset, 0] : [size, blocks, blockSize, offset];
     }
 
-    private static async Task WritePlainAsync(EspSession session, uint offset, Payload payload, int depth, IProgress<EspProgress>? progress, int skip, CancellationToken ct)
+    private static async Task WritePlainAsync(EspSession session, uint offset, Payload payload, int depth, IProgress<EspProgress>? progress, int skip,
+        WriteTracker tracker, CancellationToken ct)
     {
         int blockSize = session.FlashBlockSize;
         int length = payload.Length;
@@ -177,10 +226,17 @@ public static partial class FlashWriter
         uint eraseSize = session.IsStub || !session.Chip.IsEsp8266 ? (uint)length : Esp8266EraseSize(offset, (uint)length);
         var beginTimeout = session.IsStub ? session.Timeouts.Command : session.Timeouts.Scaled(session.Timeouts.EraseWritePerMegabyte, length);
         progress?.Report(new EspProgress("write", 0, length - skip, session.IsStub ? null : "erasing"));
+        tracker.Begun = true;
         await session.Commands.ExecuteAsync(Opcode.FlashBegin, Request.Words(BeginWords(session, eraseSize, blocks, (uint)blockSize, offset)),
             timeout: beginTimeout, cancellationToken: ct).ConfigureAwait(false);
 
-        var sender = new BlockSender(session, Opcode.FlashData, blockSize, depth, session.Timeouts.Scaled(session.Timeouts.EraseWritePerMegabyte, blockSize));
+        var sender = new BlockSender(session, Opcode.FlashData, blockSize, depth, session.Timeouts.Scaled(session.Timeouts.EraseWritePerMegabyte, blockSize),
+            retryTimeouts: true, onAcked: blocksAcked =>
+            {
+                // Progress follows what the chip acknowledged, so it never runs ahead of the incomplete-write report.
+                tracker.AckedPayload = Math.Min(length, (long)blocksAcked * blockSize);
+                progress?.Report(new EspProgress("write", Math.Max(0, tracker.AckedPayload - skip), length - skip));
+            });
         for (uint seq = 0; seq < blocks; seq++)
         {
             int at = (int)seq * blockSize;
@@ -188,8 +244,8 @@ public static partial class FlashWriter
             var block = sender.Next();
             payload.CopyTo(at, block[..n]);
             block[n..].Fill(0xFF); // the last block goes out padded with erased bytes
+            tracker.SentPayload = at + n;
             await sender.SendAsync(blockSize, ct).ConfigureAwait(false);
-            progress?.Report(new EspProgress("write", Math.Max(0, at + n - skip), length - skip));
         }
         await sender.FinishAsync(ct).ConfigureAwait(false);
         if (session.IsStub)
@@ -197,7 +253,7 @@ public static partial class FlashWriter
     }
 
     private static async Task WriteCompressedAsync(EspSession session, uint offset, int size, CompressedImage image, int depth,
-        IProgress<EspProgress>? progress, int skip, CancellationToken ct)
+        IProgress<EspProgress>? progress, int skip, WriteTracker tracker, CancellationToken ct)
     {
         long compressedLength = image.Length;
         int blockSize = session.FlashBlockSize;
@@ -205,24 +261,35 @@ public static partial class FlashWriter
         uint word0 = session.IsStub ? (uint)size : (uint)((size + 0x3FF) / 0x400 * 0x400);
         var beginTimeout = session.IsStub ? session.Timeouts.Command : session.Timeouts.Scaled(session.Timeouts.EraseWritePerMegabyte, size);
         progress?.Report(new EspProgress("write", 0, size - skip, session.IsStub ? null : "erasing"));
+        tracker.Begun = true;
         await session.Commands.ExecuteAsync(Opcode.FlashDeflBegin, Request.Words(BeginWords(session, word0, blocks, (uint)blockSize, offset)),
             timeout: beginTimeout, cancellationToken: ct).ConfigureAwait(false);
 
         double ratio = (double)size / Math.Max(1, compressedLength);
         // A compressed block may expand to much more flash work than its size suggests.
         var timeout = session.Timeouts.Scaled(session.Timeouts.EraseWritePerMegabyte, (long)(blockSize * ratio) + 65536);
-        var sender = new BlockSender(session, Opcode.FlashDeflData, blockSize, depth, timeout);
+        // A ROM inflates blocks in order and writes wherever its output has got to: a block sent again after a
+        // timeout (when the chip had in fact taken it) would run past the erased region into the next sector. Only
+        // explicit rejections are retried there; a timeout fails the write (a resume starts afresh).
+        // What the chip acknowledged is reported in whole compressed chunks, a lower bound of what it wrote.
+        var sender = new BlockSender(session, Opcode.FlashDeflData, blockSize, depth, timeout, retryTimeouts: session.IsStub,
+            onAcked: blocksAcked =>
+            {
+                tracker.AckedPayload = image.PayloadCoveredBy((long)blocksAcked * blockSize);
+                progress?.Report(new EspProgress("write", Math.Max(0, Math.Min(size, (long)((long)blocksAcked * blockSize * ratio)) - skip), size - skip));
+            });
         long sent = 0;
         uint seq = 0;
         int fill = 0; // bytes already in the next block's packet buffer
 
         async Task SendBlockAsync()
         {
+            // The chunk being sent may be partly inflated and written already.
+            tracker.SentPayload = Math.Min(size, image.PayloadCoveredBy(sent + fill) + DeflateChunkSize);
             await sender.SendAsync(fill, ct).ConfigureAwait(false);
             sent += fill;
             seq++;
             fill = 0;
-            progress?.Report(new EspProgress("write", Math.Max(0, Math.Min(size, (long)(sent * ratio)) - skip), size - skip));
         }
 
         // Compressed bytes go straight into the packet buffers; a block is sent as soon as it is full.
@@ -259,8 +326,10 @@ public static partial class FlashWriter
     /// Sends *_DATA blocks with up to <c>depth</c> in flight, reusing <c>depth</c> packet buffers. With one in flight a
     /// block is retried on timeouts and damaged-data answers as esptool does; with more, a failure breaks the pipeline.
     /// </summary>
-    private sealed class BlockSender(EspSession session, Opcode op, int blockSize, int depth, TimeSpan timeout)
+    private sealed class BlockSender(EspSession session, Opcode op, int blockSize, int depth, TimeSpan timeout,
+        bool retryTimeouts, Action<uint> onAcked)
     {
+        private uint _acked;
         private const int DataHeader = Request.HeaderLength + 16;
         private readonly byte[][] _packets = Enumerable.Range(0, depth).Select(_ => new byte[DataHeader + blockSize]).ToArray();
         private readonly int[] _lengths = new int[depth];
@@ -304,9 +373,10 @@ public static partial class FlashWriter
                 {
                     await session.Commands.ReadReplyAsync(op, timeout, 0, ct).ConfigureAwait(false);
                     _outstanding--;
+                    onAcked(++_acked);
                     return;
                 }
-                catch (EspException ex) when (IsTransient(ex))
+                catch (EspException ex) when (IsTransient(ex) && (retryTimeouts || ex.Code != EspErrorCode.Timeout))
                 {
                     if (_packets.Length > 1) throw new PipelineBrokenException(ex);
                     if (attempt >= WriteBlockAttempts) throw;
@@ -376,11 +446,14 @@ public static partial class FlashWriter
         }
     }
 
-    private static bool IsTransient(EspException ex) => ex.Code is EspErrorCode.Timeout || ex is EspCommandException
-    {
-        // checksum errors: ROM 01 07, stub C1
-        Status: 1, Error: 0x07
-    } or EspCommandException { Status: 0xC1 };
+    /// <summary>
+    /// Answers after which the block was not written and can be sent again: timeouts, checksum errors (ROM 01 07,
+    /// stub C1) and packets whose length does not match their header (ROM 01 05 under the data opcode, stub C0: a byte
+    /// lost or added on the way). Loaders check these before writing anything.
+    /// </summary>
+    internal static bool IsTransient(EspException ex) => ex.Code is EspErrorCode.Timeout
+        || ex is EspCommandException { Code: EspErrorCode.RomError, Status: 1, Error: 0x07 or 0x05 }
+        || ex is EspCommandException { Code: EspErrorCode.StubError, Status: 0xC1 or 0xC0 };
 
     /// <summary>
     /// The ESP8266 ROM erases too much for some sizes; esptool sends a compensated size (protocol-facts §2.3).

@@ -1,0 +1,80 @@
+using Esp.Protocol.Errors;
+using Esp.Protocol.Loader;
+
+namespace Esp.Protocol.Operations;
+
+/// <summary>How <see cref="ResumingDeployer"/> retries.</summary>
+public sealed record ResumeOptions
+{
+    /// <summary>Sessions to try in all (the first one included).</summary>
+    public int Attempts { get; init; } = 3;
+    /// <summary>Pause before reconnecting.</summary>
+    public TimeSpan Backoff { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>Run the session's <see cref="EspSession.FinishAsync"/> (reset into the new firmware) after success.</summary>
+    public bool Finish { get; init; } = true;
+    /// <summary>Receives one line per retry.</summary>
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>
+/// Deploys with resume: when a session fails on the way (noise, a timeout, a chip reset, a dropped link), it
+/// connects again and deploys again. Planning on the fresh session compares sector MD5s with the images, so only
+/// what is missing or damaged is rewritten — the write resumes from what the chip really holds, not from what the
+/// host believes it sent. Errors that a retry cannot fix (bad input, write protection, guards) stop at once.
+/// When every attempt fails, the error says which ranges are written and verified and which are not.
+/// </summary>
+public static class ResumingDeployer
+{
+    public static async Task<DeployResult> DeployAsync(Func<CancellationToken, Task<EspSession>> connect, IReadOnlyList<DeployImage> images,
+        DeployOptions? options = null, ResumeOptions? resume = null, IProgress<EspProgress>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(connect);
+        options ??= new DeployOptions();
+        resume ??= new ResumeOptions();
+        int attempts = Math.Max(1, resume.Attempts);
+        EspException? last = null;
+        for (int attempt = 1; attempt <= attempts; attempt++)
+        {
+            EspSession? session = null;
+            try
+            {
+                session = await connect(ct).ConfigureAwait(false);
+                // Later attempts always compare first: that is what makes them a resume.
+                var o = attempt > 1 && FlashMd5.IsAvailable(session) ? options with { Full = false } : options;
+                var result = await Deployer.DeployAsync(session, images, o, progress, ct).ConfigureAwait(false);
+                if (resume.Finish) await session.FinishAsync(ct).ConfigureAwait(false);
+                return result;
+            }
+            catch (EspException ex) when (IsRetryable(ex))
+            {
+                last = Merge(last, ex);
+                if (attempt == attempts) break;
+                resume.Log?.Invoke($"Attempt {attempt} of {attempts} failed ({ex.CodeText}: {ex.Message}); reconnecting to resume.");
+                await Task.Delay(resume.Backoff, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (session is not null) await session.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        throw last is EspWriteIncompleteException w
+            ? new EspWriteIncompleteException(w.Code, w.Cause, w.Verified, w.Unverified, w.NotWritten, w.Help, w.InnerException, attempts)
+            : last!;
+    }
+
+    /// <summary>Keeps the most informative report: a range report beats a bare error from a later attempt that wrote nothing.</summary>
+    private static EspException Merge(EspException? previous, EspException current) =>
+        current is EspWriteIncompleteException || previous is not EspWriteIncompleteException p
+            ? current
+            : new EspWriteIncompleteException(current.Code, current.Message, p.Verified, p.Unverified, p.NotWritten, current.Help, current, p.Attempts);
+
+    /// <summary>Failures of the link or of one transfer, which a fresh session may not meet again.</summary>
+    public static bool IsRetryable(EspException ex) => ex.Code switch
+    {
+        EspErrorCode.NoSyncReply or EspErrorCode.Timeout or EspErrorCode.Disconnected or EspErrorCode.ProtocolViolation
+            or EspErrorCode.StubStartFailed or EspErrorCode.WrongBootMode or EspErrorCode.StubNotRunning => true,
+        EspErrorCode.RomError or EspErrorCode.StubError or EspErrorCode.SpiCommandTimeout => true,
+        EspErrorCode.WriteVerifyFailed => true,
+        _ => false,
+    };
+}

@@ -1,0 +1,74 @@
+using Esp.FaultCampaign;
+using Esp.Protocol.Chips;
+using Esp.Protocol.Loader;
+using Esp.Protocol.Transport;
+using Esp.Simulator;
+using Esp.Simulator.Link;
+
+namespace Esp.Reliability.Tests;
+
+/// <summary>The engine connected to a virtual chip, optionally through a transport that tampers with chosen frames.</summary>
+public sealed class Rig : IAsyncDisposable
+{
+    public required VirtualChip Chip { get; init; }
+    public required EspSession Session { get; init; }
+    public required IEspTransport Transport { get; init; }
+
+    public static async Task<Rig> OpenAsync(string chip = "esp32", bool stub = true, VirtualChipOptions? options = null,
+        Func<byte[], byte[]>? tamper = null, EspTimeouts? timeouts = null, CancellationToken ct = default)
+    {
+        var vc = new VirtualChip((options ?? new VirtualChipOptions()) with { Chip = chip });
+        IEspTransport t = SimulatorPort.Connect(vc, "sim:" + chip);
+        if (tamper is not null) t = new TamperingTransport(t, tamper);
+        var session = await EspSession.ConnectAsync(new ConnectOptions
+        {
+            Port = "sim:" + chip,
+            Transport = t,
+            Chip = chip,
+            Baud = 115200,
+            After = "no-reset",
+            StubFile = stub ? FakeStub.FileFor(ChipDatabase.Get(chip)) : null,
+            Timeouts = timeouts ?? CampaignOptions.FastTimeouts,
+        }, ct);
+        return new Rig { Chip = vc, Session = session, Transport = t };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Session.DisposeAsync();
+        await Transport.DisposeAsync();
+        await Chip.DisposeAsync();
+    }
+}
+
+/// <summary>Passes every host write through a function (one SLIP frame per write, as SlipLink sends them).</summary>
+public sealed class TamperingTransport(IEspTransport inner, Func<byte[], byte[]> tamper) : IEspTransport
+{
+    public string Name => inner.Name;
+    public int BaudRate => inner.BaudRate;
+    public bool SupportsLineControl => inner.SupportsLineControl;
+    public (int Vid, int Pid)? UsbId => inner.UsbId;
+    public Task SetBaudRateAsync(int baud, CancellationToken cancellationToken = default) => inner.SetBaudRateAsync(baud, cancellationToken);
+    public Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => inner.WriteAsync(tamper(data.ToArray()), cancellationToken);
+    public Task<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+    public void DiscardInput() => inner.DiscardInput();
+    public Task SetLinesAsync(bool? dtr, bool? rts, CancellationToken cancellationToken = default) => inner.SetLinesAsync(dtr, rts, cancellationToken);
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+
+    /// <summary>Drops one byte from the middle of the first <paramref name="count"/> frames carrying <paramref name="opcode"/>.</summary>
+    public static Func<byte[], byte[]> DropByteIn(byte opcode, int count = 1)
+    {
+        int left = count;
+        return frame =>
+        {
+            if (left > 0 && frame.Length > 40 && frame[0] == 0xC0 && frame[1] == 0x00 && frame[2] == opcode)
+            {
+                left--;
+                int at = frame.Length / 2;
+                if (frame[at] == 0xDB || frame[at - 1] == 0xDB) at = 30; // keep escapes intact
+                return [.. frame.AsSpan(0, at), .. frame.AsSpan(at + 1)];
+            }
+            return frame;
+        };
+    }
+}

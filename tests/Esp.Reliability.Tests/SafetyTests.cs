@@ -1,0 +1,86 @@
+using Esp.FaultCampaign;
+using Esp.Protocol.Errors;
+using Esp.Protocol.Loader;
+using Esp.Protocol.Operations;
+using Esp.Simulator;
+using Esp.Simulator.Link;
+
+namespace Esp.Reliability.Tests;
+
+/// <summary>Engine-level safety: cancellation reports what was written; a deploy resumes on a fresh session.</summary>
+public class SafetyTests
+{
+    private static byte[] Bytes(int n, int seed = 1) { var b = new byte[n]; new Random(seed).NextBytes(b); return b; }
+
+    // Ctrl+C during a write: the error says which ranges the chip acknowledged and which were not written.
+    [Fact]
+    public async Task CancellingAWriteReportsWhatWasWritten()
+    {
+        await using var rig = await Rig.OpenAsync("esp32", stub: true, timeouts: EspTimeouts.Default);
+        using var cts = new CancellationTokenSource();
+        var image = Bytes(0x40000);
+        var progress = new SyncProgress(p => { if (p.Operation == "write" && p.Done >= 0x10000) cts.Cancel(); });
+        var ex = await Assert.ThrowsAsync<EspWriteIncompleteException>(() =>
+            FlashWriter.WriteAsync(rig.Session, 0x100000, image, new FlashWriteOptions { Compress = false }, progress, cts.Token));
+        Assert.Equal(EspErrorCode.Cancelled, ex.Code);
+        Assert.Single(ex.Unverified);
+        Assert.Equal(0x100000u, ex.Unverified[0].Address);
+        Assert.True(ex.Unverified[0].Length >= 0x10000);
+        Assert.Single(ex.NotWritten);
+        Assert.Equal(0x140000ul, ex.NotWritten[0].End);
+        Assert.Contains("written but not verified", ex.Message);
+        Assert.Contains("not written", ex.Message);
+        // What the report calls written is on the chip, but for the block that was still in flight (it may or may not have landed).
+        var written = ex.Unverified[0];
+        int sure = (int)written.Length - 0x4000 * (FlashWriter.BlocksInFlight - 1);
+        Assert.Equal(image.AsSpan(0, sure).ToArray(), rig.Chip.Flash.Read(written.Address, sure));
+    }
+
+    // A deploy cut off by a dropped link fails with a range report; running it again on a fresh session
+    // compares sector MD5s and writes only what is missing.
+    [Fact]
+    public async Task DeployResumesFromWhatTheChipHolds()
+    {
+        var image = Bytes(0x30000, 5);
+        await using var chip = new VirtualChip(new VirtualChipOptions { Chip = "esp32c3", Faults = new FaultOptions { DisconnectAfterHostBytes = 60_000 } });
+        var t1 = SimulatorPort.Connect(chip);
+        var s1 = await EspSession.ConnectAsync(Options(t1));
+        var ex = await Assert.ThrowsAsync<EspWriteIncompleteException>(() => Deployer.DeployAsync(s1, [new DeployImage("app", 0x20000, image)], new DeployOptions { Compress = false }));
+        Assert.Contains("not written", ex.Message);
+        await t1.DisposeAsync();
+
+        // A new chip object stands for the same board after re-plugging: same flash, no fault.
+        await using var chip2 = new VirtualChip(new VirtualChipOptions { Chip = "esp32c3", Preloads = [new FlashPreload(0, chip.Flash.Read(0, chip.Flash.Size))] });
+        await using var t2 = SimulatorPort.Connect(chip2);
+        var result = await ResumingDeployer.DeployAsync(_ => EspSession.ConnectAsync(Options(t2)), [new DeployImage("app", 0x20000, image)],
+            new DeployOptions { Compress = false }, new ResumeOptions { Finish = false });
+        Assert.True(result.Images[0].Verified, ex.Message);
+        Assert.True(result.BytesWritten < image.Length, $"rewrote {result.BytesWritten} of {image.Length} bytes");
+        Assert.True(ex.Unverified.Sum(s => s.Length) + result.BytesWritten >= image.Length - 0x1000, ex.Message + $" then wrote {result.BytesWritten}");
+        Assert.Equal(image, chip2.Flash.Read(0x20000, image.Length));
+    }
+
+    [Fact]
+    public async Task ResumingDeployerStopsAtOnceOnErrorsARetryCannotFix()
+    {
+        int connects = 0;
+        await using var chip = new VirtualChip(new VirtualChipOptions { Chip = "esp32" });
+        await using var t = SimulatorPort.Connect(chip);
+        var ex = await Assert.ThrowsAsync<EspException>(() => ResumingDeployer.DeployAsync(_ => { connects++; return EspSession.ConnectAsync(Options(t, "esp32")); },
+            [new DeployImage("app", 0x10001, Bytes(64))], resume: new ResumeOptions { Finish = false }));
+        Assert.Equal(EspErrorCode.UnalignedAddress, ex.Code);
+        Assert.Equal(1, connects);
+    }
+
+    private static ConnectOptions Options(Esp.Protocol.Transport.IEspTransport t, string chip = "esp32c3") => new()
+    {
+        Port = "sim", Transport = t, Chip = chip, Baud = 115200, After = "no-reset",
+        StubFile = FakeStub.FileFor(Esp.Protocol.Chips.ChipDatabase.Get(chip)),
+        Timeouts = EspTimeouts.Default,
+    };
+
+    private sealed class SyncProgress(Action<EspProgress> report) : IProgress<EspProgress>
+    {
+        public void Report(EspProgress value) => report(value);
+    }
+}
