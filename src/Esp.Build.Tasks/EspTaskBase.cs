@@ -42,6 +42,8 @@ public abstract class EspTaskBase : Microsoft.Build.Utilities.Task, ICancelableT
         }
         catch (EspException ex)
         {
+            // A cancelled write arrives as an EspWriteIncompleteException that names its ranges; say what the task did too.
+            if (_cts.IsCancellationRequested) OnCancelled();
             LogEspError(ex);
         }
         catch (OperationCanceledException) when (_cts.IsCancellationRequested)
