@@ -242,7 +242,7 @@ public static class Campaign
                 Chip = sc.Chip,
                 Baud = 115200,
                 After = "no-reset",
-                StubFile = sc.Stub ? FakeStub.FileFor(ChipDatabase.Get(sc.Chip)) : null,
+                StubFile = sc.Stub ? Esp.Simulator.Link.StubFiles.ForVirtualChip(ChipDatabase.Get(sc.Chip)) : null,
                 Timeouts = CampaignOptions.FastTimeouts,
                 ConnectAttempts = 4,
             }, ct).ConfigureAwait(false);
@@ -290,38 +290,3 @@ public sealed class NoisyTransport(IEspTransport inner, int seed, int garbageByt
     }
 }
 
-/// <summary>
-/// A stub file shaped like esptool's with meaningless code bytes at the chip's real stub addresses (the virtual
-/// chip recognises a stub by where it is loaded and started). Same as the Protocol tests' FakeStub.
-/// </summary>
-public static class FakeStub
-{
-    private static readonly Dictionary<string, string> Files = [];
-
-    public static string FileFor(ChipDefinition chip)
-    {
-        lock (Files)
-        {
-            if (Files.TryGetValue(chip.Key, out var path)) return path;
-            var loc = chip.StubFor("2")!;
-            var rng = new Random((int)loc.Entry);
-            var text = new byte[loc.TextEnd - loc.TextStart];
-            rng.NextBytes(text);
-            var data = new byte[256];
-            rng.NextBytes(data);
-            var json = JsonSerializer.Serialize(new Dictionary<string, object>
-            {
-                ["entry"] = loc.Entry,
-                ["text"] = Convert.ToBase64String(text),
-                ["text_start"] = loc.TextStart,
-                ["data"] = Convert.ToBase64String(data),
-                ["data_start"] = loc.DataEnd - (uint)data.Length,
-                ["bss_start"] = loc.DataStart,
-            });
-            path = Path.Combine(Path.GetTempPath(), $"esp-fault-campaign-stub-{chip.Key}-{Environment.ProcessId}.json");
-            File.WriteAllText(path, json);
-            Files[chip.Key] = path;
-            return path;
-        }
-    }
-}

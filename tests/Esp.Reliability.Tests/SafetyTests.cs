@@ -75,7 +75,7 @@ public class SafetyTests
     private static ConnectOptions Options(Esp.Protocol.Transport.IEspTransport t, string chip = "esp32c3") => new()
     {
         Port = "sim", Transport = t, Chip = chip, Baud = 115200, After = "no-reset",
-        StubFile = FakeStub.FileFor(Esp.Protocol.Chips.ChipDatabase.Get(chip)),
+        StubFile = Esp.Simulator.Link.StubFiles.ForVirtualChip(Esp.Protocol.Chips.ChipDatabase.Get(chip)),
         Timeouts = EspTimeouts.Default,
     };
 

@@ -367,7 +367,7 @@ public class EngineAgainstVirtualChipTests
         await using var session = await Loader.EspSession.ConnectAsync(new Loader.ConnectOptions
         {
             Port = "sim", Transport = Esp.Simulator.Link.SimulatorPort.Connect(chip), Chip = chipKey, Baud = 921600,
-            StubFile = stub ? FakeStub.FileFor(ChipDatabase.Get(chipKey)) : null,
+            StubFile = stub ? Esp.Simulator.Link.StubFiles.ForVirtualChip(ChipDatabase.Get(chipKey)) : null,
         });
         Assert.Equal(921600, session.Transport.BaudRate);
         Assert.Equal(921600, chip.ChipBaud);
