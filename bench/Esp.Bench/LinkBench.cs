@@ -178,18 +178,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
         await using var rig = await Rig.OpenAsync(chipKey, stub: false, rom, Baud);
         var data = FillRam(rig.Chip, ram, size, 4);
         var s = rig.Session;
-        var sw = Stopwatch.StartNew();
-        var esptool = new byte[size];
-        for (int i = 0; i < size; i += 4)
-        {
-            uint word = await s.ReadRegAsync(ram + (uint)i);
-            BitConverter.TryWriteBytes(esptool.AsSpan(i), word);
-        }
-        var tEsptool = sw.Elapsed;
-        sw.Restart();
-        var ours = await MemoryAccess.DumpAsync(s, ram, size);
-        var tOurs = sw.Elapsed;
-        bool same = ours.AsSpan().SequenceEqual(esptool) && ours.AsSpan().SequenceEqual(data);
+        var (tEsptool, tOurs, same) = await CompareDumpAsync(s, ram, size, data);
         double ratio = tEsptool / tOurs;
         table.Add($"4. dump_mem {size / 1024} KiB, ROM, vs one READ_REG per round trip", "esptool-method time ÷ ours (same link, same run)",
             $"{ratio:0.0} × ({tEsptool.TotalSeconds:0.00} s vs {tOurs.TotalSeconds:0.00} s, window {MemoryAccess.DumpRequestsInFlight}, bytes identical: {(same ? "yes" : "NO")}, overrun {rig.Chip.Statistics.FaultCount(FaultKind.RxOverrun)} B)",
@@ -204,6 +193,16 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
         await using var rig = await Rig.OpenAsync(chipKey, stub: true, link, Baud);
         var data = FillRam(rig.Chip, ram, size, 5);
         var s = rig.Session;
+        var (tEsptool, tOurs, same) = await CompareDumpAsync(s, ram, size, data);
+        double ratio = tEsptool / tOurs;
+        table.Add($"4. dump_mem {size / 1024} KiB, stub, vs one READ_REG per round trip", "esptool-method time ÷ ours (same link, same run)",
+            $"{ratio:0.0} × ({tEsptool.TotalSeconds:0.00} s vs {tOurs.TotalSeconds:0.00} s, window {MemoryAccess.StubDumpRequestsInFlight}, bytes identical: {(same ? "yes" : "NO")}, overrun {rig.Chip.Statistics.FaultCount(FaultKind.RxOverrun)} B)",
+            "≥ 10 ×", same && ratio >= 10, Link(link));
+    }
+
+    /// <summary>esptool's dump_mem (one READ_REG per round trip) and ours, on the same session; both must read <paramref name="expected"/>.</summary>
+    private static async Task<(TimeSpan Esptool, TimeSpan Ours, bool Same)> CompareDumpAsync(EspSession s, uint ram, int size, byte[] expected)
+    {
         var sw = Stopwatch.StartNew();
         var esptool = new byte[size];
         for (int i = 0; i < size; i += 4)
@@ -215,11 +214,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
         sw.Restart();
         var ours = await MemoryAccess.DumpAsync(s, ram, size);
         var tOurs = sw.Elapsed;
-        bool same = ours.AsSpan().SequenceEqual(esptool) && ours.AsSpan().SequenceEqual(data);
-        double ratio = tEsptool / tOurs;
-        table.Add($"4. dump_mem {size / 1024} KiB, stub, vs one READ_REG per round trip", "esptool-method time ÷ ours (same link, same run)",
-            $"{ratio:0.0} × ({tEsptool.TotalSeconds:0.00} s vs {tOurs.TotalSeconds:0.00} s, window {MemoryAccess.StubDumpRequestsInFlight}, bytes identical: {(same ? "yes" : "NO")}, overrun {rig.Chip.Statistics.FaultCount(FaultKind.RxOverrun)} B)",
-            "≥ 10 ×", same && ratio >= 10, Link(link));
+        return (tEsptool, tOurs, ours.AsSpan().SequenceEqual(esptool) && ours.AsSpan().SequenceEqual(expected));
     }
 
     private static byte[] FillRam(VirtualChip chip, uint address, int size, int seed)

@@ -158,19 +158,7 @@ public class Rfc2217TransportTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
 
-    private static async Task<byte[]> ReadExactlyAsync(IEspTransport t, int count)
-    {
-        var data = new byte[count];
-        int got = 0;
-        using var cts = new CancellationTokenSource(Limit);
-        while (got < count)
-        {
-            int n = await t.ReadAsync(data.AsMemory(got), cts.Token);
-            Assert.True(n > 0, "the link closed");
-            got += n;
-        }
-        return data;
-    }
+    private static Task<byte[]> ReadExactlyAsync(IEspTransport t, int count) => TransportReads.ReadExactlyAsync(t, count, Limit);
 
     [Fact]
     public async Task NegotiatesOptionsAndPortSettings()
