@@ -34,7 +34,7 @@ public sealed class Rig : IAsyncDisposable
             Chip = chipKey,
             Baud = baud,
             Before = "default-reset",
-            StubFile = stub ? Esp.Simulator.Link.StubFiles.ForVirtualChip(ChipDatabase.Get(chipKey)) : null,
+            NoStub = !stub,
             Timeouts = timeouts ?? EspTimeouts.Default,
         });
         await session.EnsureFlashAttachedAsync(default);

@@ -140,8 +140,11 @@ public abstract class EspConnectedTask : EspTaskBase
     /// <summary>hard-reset (default), soft-reset, no-reset, no-reset-stub.</summary>
     public string? After { get; set; }
 
-    /// <summary>esptool-format stub JSON; empty runs through the ROM loader.</summary>
+    /// <summary>esptool-format stub JSON to run instead of the shipped flasher stub.</summary>
     public string? StubFile { get; set; }
+
+    /// <summary>Talk to the ROM loader only (no flasher stub); default false.</summary>
+    public bool NoStub { get; set; }
 
     /// <summary>Connection attempts (each runs the reset strategy and five syncs). Default 7.</summary>
     public int ConnectAttempts { get; set; } = 7;
@@ -183,7 +186,8 @@ public abstract class EspConnectedTask : EspTaskBase
         Log.LogMessage(MessageImportance.Low, "Connecting to {0} (chip {1}, baud {2}, before {3}).", options.Port, options.Chip, options.Baud, options.Before);
         await using var session = await EspSession.ConnectAsync(options, ct).ConfigureAwait(false);
         ChipName = session.Chip.Name;
-        Log.LogMessage(MessageImportance.Normal, "Connected to {0} on {1}{2}.", session.Chip.Name, options.Port, session.IsStub ? " (stub)" : "");
+        Log.LogMessage(MessageImportance.High, "Esp.Build: connected to {0} on {1}, {2}.", session.Chip.Name, options.Port,
+            session.IsStub ? "running the flasher stub" : "using the ROM loader");
         await RunAsync(session, ct).ConfigureAwait(false);
         await session.FinishAsync(ct).ConfigureAwait(false);
     }
@@ -205,6 +209,8 @@ public abstract class EspConnectedTask : EspTaskBase
         string? stub = NonEmpty(StubFile);
         if (stub is not null && !File.Exists(stub))
             throw new EspException(EspErrorCode.FileNotFound, $"The stub file '{stub}' does not exist.");
+        if (stub is not null && NoStub)
+            throw new EspException(EspErrorCode.InvalidArgument, "EspNoStub=true and EspStubFile exclude each other.", "Set only one of them.");
         return new ConnectOptions
         {
             Port = port,
@@ -213,6 +219,7 @@ public abstract class EspConnectedTask : EspTaskBase
             Before = NonEmpty(Before) ?? "default-reset",
             After = NonEmpty(After) ?? "hard-reset",
             StubFile = stub,
+            NoStub = NoStub,
             CustomResetSequence = NonEmpty(CustomResetSequence),
             ConnectAttempts = ConnectAttempts,
             Timeouts = t,

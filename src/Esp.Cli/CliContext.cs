@@ -75,7 +75,8 @@ internal sealed class CliContext
         int attempts = attemptsText is not null ? Numbers.ParseInt(attemptsText, "number of connect attempts", 0) : config.Integer("connect_attempts") ?? 7;
 
         string? stub = Value(Globals.StubFile);
-        if (stub is not null && Value(Globals.NoStub))
+        bool noStub = Value(Globals.NoStub);
+        if (stub is not null && noStub)
             throw UsageException.Invalid("--no-stub and --stub-file exclude each other.");
         if (stub is not null) stub = InputFile(stub);
 
@@ -87,6 +88,7 @@ internal sealed class CliContext
             Before = before,
             After = after,
             StubFile = stub,
+            NoStub = noStub,
             Trace = Value(Globals.Trace),
             ConnectAttempts = attempts,
             CustomResetSequence = config.Get("custom_reset_sequence"),
@@ -113,6 +115,7 @@ internal sealed class CliContext
             Before = s.Before,
             After = s.After,
             StubFile = s.StubFile,
+            NoStub = s.NoStub,
             CustomResetSequence = s.CustomResetSequence,
             ConnectAttempts = s.ConnectAttempts,
             Timeouts = s.Timeouts,

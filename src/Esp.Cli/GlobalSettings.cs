@@ -18,6 +18,7 @@ internal sealed record GlobalSettings
     public string Before { get; init; } = "default-reset";
     public string After { get; init; } = "hard-reset";
     public string? StubFile { get; init; }
+    public bool NoStub { get; init; }
     public bool Trace { get; init; }
     public int ConnectAttempts { get; init; } = 7;
     public string? CustomResetSequence { get; init; }

@@ -466,6 +466,26 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
     // ================================================================== public control
 
     /// <summary>
+    /// Waits until the chip has handled every byte it received and is waiting for more, so that a test can read its
+    /// flash or memory knowing that work the chip acknowledged before doing it (a stub writes a block after replying)
+    /// is done. False when that does not happen within <paramref name="timeout"/>.
+    /// </summary>
+    public bool WaitUntilIdle(TimeSpan timeout)
+    {
+        var deadline = Now + Ticks(timeout);
+        lock (_rxLock)
+        {
+            while (!(_chipWaitingForInput && _rxCount == 0 && _control.Count == 0))
+            {
+                var left = deadline - Now;
+                if (left <= 0 || _disposed) return false;
+                Monitor.Wait(_rxLock, (int)Math.Clamp(left * 1000 / Stopwatch.Frequency, 1, 5));
+            }
+            return true;
+        }
+    }
+
+    /// <summary>
     /// Drives DTR/RTS (true = asserted) into the classic two-transistor auto-reset circuit (§3.1): EN is pulled low only
     /// when RTS is asserted and DTR is not; IO0 only when DTR is asserted and RTS is not. The chip samples IO0
     /// <see cref="VirtualChipOptions.ResetCapacitorDelay"/> after EN is released (the EN capacitor).

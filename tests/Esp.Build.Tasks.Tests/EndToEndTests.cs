@@ -39,6 +39,15 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
             "lib", "mscorlib.pe"));
 
     [Fact]
+    public void ThePackageCarriesTheStubLicenceAndNotice()
+    {
+        // The stubs themselves are embedded in Esp.Protocol.dll (ShippedStubTests); licence and notice travel beside it.
+        Assert.Contains("tasks/net10.0/Esp.Protocol.dll", package.PackageFiles);
+        Assert.Contains("tasks/net10.0/THIRD-PARTY-NOTICES.md", package.PackageFiles);
+        Assert.Contains("tasks/net10.0/stubs/LICENSE-esptool-js.txt", package.PackageFiles);
+    }
+
+    [Fact]
     public void DeployWritesThenSkipsThenRewritesOnlyTheChangedSector()
     {
         var dir = NewDir("deploy");
@@ -51,6 +60,7 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
         Assert.True(first.ExitCode == 0, first.ToString());
         Assert.Contains("ESP4100", first.Output); // the app's own .pe cannot be produced here: a warning, not an invented file
         Assert.Contains("Esp.Build deploy to ESP32", first.Output);
+        Assert.Contains("running the flasher stub", first.Output); // the shipped stub is the default
         var pe = MscorlibPe();
         int padded = (pe.Length + 3) & ~3;
         var flash = File.ReadAllBytes(state);

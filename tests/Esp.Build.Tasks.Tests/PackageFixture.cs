@@ -28,6 +28,8 @@ public sealed class PackageFixture : IDisposable
         var pack = Run(RepositoryRoot, ["pack", Path.Combine(RepositoryRoot, "src", "Esp.Build.Tasks", "Esp.Build.Tasks.csproj"), "--no-build",
             "-c", Configuration, "-o", Feed, $"-p:Version={Version}", "-nodeReuse:false"]);
         if (pack.ExitCode != 0) throw new InvalidOperationException("dotnet pack failed:\n" + pack.Output);
+        using (var nupkg = System.IO.Compression.ZipFile.OpenRead(Path.Combine(Feed, $"Esp.Build.Tasks.{Version}.nupkg")))
+            PackageFiles = nupkg.Entries.Select(e => e.FullName).ToArray();
 
         var nano = FindNupkg("nanoframework.corelibrary", NanoCoreLibraryVersion);
         File.Copy(nano, Path.Combine(Feed, Path.GetFileName(nano)));
@@ -65,6 +67,8 @@ public sealed class PackageFixture : IDisposable
     public string Packages { get; }
     public string Version { get; }
     public string NanoProject { get; }
+    /// <summary>The entries of the packed .nupkg.</summary>
+    public IReadOnlyList<string> PackageFiles { get; private set; } = [];
 
     /// <summary>Runs <c>dotnet build</c> on the consumer project with <c>--no-restore</c>.</summary>
     public BuildResult Build(IEnumerable<string> args, IDictionary<string, string?>? environment = null, Action<Process, StringBuilder>? whileRunning = null)

@@ -65,6 +65,14 @@ public class PackedToolTests : IDisposable
         var pack = await Run("dotnet", $"pack \"{project}\" -c {Configuration} --no-build -o \"{feed}\" -p:Version={version} -nodeReuse:false", root, TimeSpan.FromMinutes(3));
         Assert.True(pack.Code == 0, pack.Out + pack.Err);
         Assert.True(File.Exists(Path.Combine(feed, $"Esp.Cli.{version}.nupkg")), pack.Out);
+        // The flasher stubs ride inside Esp.Protocol.dll; their licence and notice are beside it.
+        using (var nupkg = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"Esp.Cli.{version}.nupkg")))
+        {
+            var names = nupkg.Entries.Select(e => e.FullName).ToArray();
+            Assert.Contains(names, n => n.EndsWith("/Esp.Protocol.dll", StringComparison.Ordinal));
+            Assert.Contains(names, n => n.EndsWith("/THIRD-PARTY-NOTICES.md", StringComparison.Ordinal));
+            Assert.Contains(names, n => n.EndsWith("/stubs/LICENSE-esptool-js.txt", StringComparison.Ordinal));
+        }
 
         var install = await Run("dotnet", $"tool install --tool-path \"{tools}\" --add-source \"{feed}\" Esp.Cli --version {version}", _cli.Directory, TimeSpan.FromMinutes(3));
         Assert.True(install.Code == 0, install.Out + install.Err);
@@ -86,6 +94,7 @@ public class PackedToolTests : IDisposable
         _cli.WriteFile("data.bin", data);
         var write = await Run(exe, $"--port \"sim:esp32?state={state}\" write_flash 0x4000 data.bin", _cli.Directory, TimeSpan.FromMinutes(1));
         Assert.True(write.Code == 0, write.Out + write.Err);
+        Assert.Contains("Stub running.", write.Out);
         Assert.Contains("Hash of data verified", write.Out);
         Assert.Equal(data, File.ReadAllBytes(state)[0x4000..(0x4000 + data.Length)]);
 

@@ -242,7 +242,7 @@ public static class Campaign
                 Chip = sc.Chip,
                 Baud = 115200,
                 After = "no-reset",
-                StubFile = sc.Stub ? Esp.Simulator.Link.StubFiles.ForVirtualChip(ChipDatabase.Get(sc.Chip)) : null,
+                NoStub = !sc.Stub,
                 Timeouts = CampaignOptions.FastTimeouts,
                 ConnectAttempts = 4,
             }, ct).ConfigureAwait(false);

@@ -27,7 +27,7 @@ public sealed class Rig : IAsyncDisposable
             Chip = chip,
             Baud = 115200,
             After = "no-reset",
-            StubFile = stub ? Esp.Simulator.Link.StubFiles.ForVirtualChip(ChipDatabase.Get(chip)) : null,
+            NoStub = !stub,
             Timeouts = timeouts ?? CampaignOptions.FastTimeouts,
         }, ct);
         return new Rig { Chip = vc, Session = session, Transport = t };

@@ -135,7 +135,7 @@ internal static class FlashCommands
             await session.EnsureFlashAttachedAsync(ctx.CancellationToken).ConfigureAwait(false);
             if (session.FlashSize is not { } size)
                 throw new EspException(EspErrorCode.UnsupportedCommand, "The ROM loader cannot erase the whole flash and the flash size is unknown.",
-                    "Run with a flasher stub (--stub-file), or erase a region with erase_region.");
+                    "Run with the flasher stub (leave out --no-stub), or erase a region with erase_region.");
             await ctx.Output.WithProgressAsync("erase",
                 p => Done(FlashEraser.EraseRegionAsync(session, 0, (uint)size, p, ctx.CancellationToken))).ConfigureAwait(false);
         }

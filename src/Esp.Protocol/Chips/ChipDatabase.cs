@@ -33,8 +33,8 @@ public static class ChipDatabase
         Key = "esp8266", Name = "ESP8266", ImageChipId = null,
         MagicValues = [0xFFF0C101], RomStatusBytes = 2, RomFeatures = RomFeatures.None,
         Spi = new(0x60000200, 0x1C, 0x20, 0x24, null, null, 0x40, true),
-        // esptool's table. Note: the stubs load their text at 0x4010C500/0x4010D000, above this IRAM entry's end
-        // (the ROM runs with the instruction cache off, so 0x40108000–0x40110000 is usable IRAM then).
+        // esptool's table. The stubs load their text at 0x4010C500/0x4010D000, above this IRAM entry's end: the ROM
+        // runs with the instruction cache off, so 0x40108000–0x40110000 is usable IRAM then (LoaderOnlyRam).
         MemoryMap =
         [
             R("DPORT", 0x3FF00000, 0x3FF00010, MemoryKind.Peripheral),
@@ -42,6 +42,7 @@ public static class ChipDatabase
             R("IRAM", 0x40100000, 0x40108000, MemoryKind.Iram),
             R("IROM", 0x40201010, 0x402E1010, MemoryKind.FlashCode),
         ],
+        LoaderOnlyRam = [R("IRAM_NO_CACHE", 0x40108000, 0x40110000, MemoryKind.Iram)],
         IromMap = new(0x40200000, 0x40300000),
         StubLocations =
         [

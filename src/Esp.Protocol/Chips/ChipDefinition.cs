@@ -150,6 +150,11 @@ public sealed record ChipDefinition
     public RomFeatures RomFeatures { get; init; } = RomFeatures.All;
     public required SpiRegisterMap Spi { get; init; }
     public MemoryRegion[] MemoryMap { get; init; } = [];
+    /// <summary>
+    /// RAM that <see cref="MemoryMap"/> (esptool's table, made for images) leaves out but the ROM loader can load
+    /// into, because the ROM runs with the caches off (the ESP8266 stubs live there).
+    /// </summary>
+    public MemoryRegion[] LoaderOnlyRam { get; init; } = [];
     public StubLocation[] StubLocations { get; init; } = [];
     public MacLayout MacLayout { get; init; } = MacLayout.MacWords;
     /// <summary>eFuse register holding MAC word 0 (MacWords layout) or BLK0 base (ESP32).</summary>

@@ -20,8 +20,13 @@ public sealed record ConnectOptions
     /// <summary><c>hard-reset</c>, <c>soft-reset</c>, <c>no-reset</c>, <c>no-reset-stub</c>.</summary>
     public string After { get; init; } = "hard-reset";
 
-    /// <summary>esptool-format stub JSON; null runs everything through the ROM loader.</summary>
+    /// <summary>
+    /// An esptool-format stub JSON to upload instead of the shipped stub for the chip (<see cref="Stubs.FlasherStubs"/>).
+    /// </summary>
     public string? StubFile { get; init; }
+
+    /// <summary>Talk to the ROM loader only: upload no flasher stub (esptool's <c>--no-stub</c>).</summary>
+    public bool NoStub { get; init; }
 
     /// <summary>Custom reset sequence (esptool config syntax); replaces the default strategies.</summary>
     public string? CustomResetSequence { get; init; }

@@ -98,19 +98,20 @@ public sealed partial class EspSession : IAsyncDisposable
         }
         else
         {
-            IsStub = Options.StubFile is not null;
+            // No sync: the caller says what is running (a stub left by an earlier session unless --no-stub).
+            IsStub = !Options.NoStub;
         }
 
         await DetectChipAsync(requested, ct).ConfigureAwait(false);
         Commands.StatusBytes = IsStub ? 2 : Chip.RomStatusBytes;
         Log($"Chip is {Chip.Name}{(IsStub ? " (stub already running)" : "")}");
 
-        if (Options.StubFile is not null && !IsStub)
+        if (!IsStub && !Options.NoStub)
         {
             if (SecureDownloadMode)
                 Log("Secure Download Mode is on: the stub cannot be uploaded; continuing with the ROM loader.");
-            else
-                await UploadStubAsync(StubImage.Load(Options.StubFile), ct).ConfigureAwait(false);
+            else if (await ChooseStubAsync(ct).ConfigureAwait(false) is { } stub)
+                await UploadStubAsync(stub, ct).ConfigureAwait(false);
         }
 
         if (Options.Baud != Transport.BaudRate && Options.Baud > 0)
@@ -290,6 +291,22 @@ public sealed partial class EspSession : IAsyncDisposable
         catch (EspException ex) when (ex.Code is EspErrorCode.Timeout or EspErrorCode.RomError)
         {
         }
+    }
+
+    /// <summary>The stub file the options name, else the shipped stub for the chip (null: none ships for it).</summary>
+    private async Task<StubImage?> ChooseStubAsync(CancellationToken ct)
+    {
+        if (Options.StubFile is not null) return StubImage.Load(Options.StubFile);
+        int? revision = null;
+        if (Chip.Revision is { } layout && Chip.Key == "esp32p4")
+            revision = await layout.ReadAsync(a => ReadRegAsync(a, ct), ct).ConfigureAwait(false);
+        if (Stubs.FlasherStubs.FileNameFor(Chip, revision) is { } name)
+        {
+            Log($"Running the flasher stub ({name}, {Stubs.FlasherStubs.Origin}).");
+            return Stubs.FlasherStubs.Load(name);
+        }
+        Log($"No flasher stub ships for {Chip.Name}; continuing with the ROM loader.");
+        return null;
     }
 
     /// <summary>Uploads and starts a flasher stub, then waits for its OHAI greeting.</summary>

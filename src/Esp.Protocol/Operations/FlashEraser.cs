@@ -11,7 +11,7 @@ public static class FlashEraser
     {
         if (!session.IsStub)
             throw new EspException(EspErrorCode.UnsupportedCommand, "Erasing the whole flash needs the flasher stub.",
-                "Run with a stub (--stub-file / EspStubFile), or erase a region with erase_region.");
+                "Run with the flasher stub (leave out --no-stub / EspNoStub), or erase a region with erase_region.");
         await session.EnsureFlashAttachedAsync(ct).ConfigureAwait(false);
         progress?.Report(new EspProgress("erase", 0, 1));
         await session.Commands.ExecuteAsync(Opcode.EraseFlash, ReadOnlyMemory<byte>.Empty, timeout: session.Timeouts.ChipErase, cancellationToken: ct).ConfigureAwait(false);

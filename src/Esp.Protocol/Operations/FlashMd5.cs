@@ -15,7 +15,7 @@ public static class FlashMd5
         if (!session.IsStub && (session.Chip.RomFeatures & Chips.RomFeatures.Md5) == 0)
             throw new EspException(EspErrorCode.UnsupportedCommand,
                 $"The {session.Chip.Name} ROM loader cannot compute a flash MD5, so the flash cannot be checked.",
-                "Run with a flasher stub (--stub-file / EspStubFile), which can.");
+                "Run with the flasher stub (leave out --no-stub / EspNoStub), which can.");
         await session.EnsureFlashAttachedAsync(ct).ConfigureAwait(false);
         var timeout = session.Timeouts.Scaled(session.Timeouts.Md5PerMegabyte, length);
         var reply = await session.Commands.ExecuteAsync(Opcode.SpiFlashMd5, Request.Words(address, length, 0, 0),
@@ -28,12 +28,12 @@ public static class FlashMd5
 
     /// <summary>Hashes several ranges, keeping up to <paramref name="inFlight"/> requests in flight (one latency per window).</summary>
     public static async Task<string[]> ComputeManyAsync(EspSession session, IReadOnlyList<(uint Address, uint Length)> ranges,
-        int inFlight = 8, CancellationToken ct = default)
+        int inFlight = 1, CancellationToken ct = default)
     {
         if (ranges.Count == 0) return [];
         if (!IsAvailable(session))
             throw new EspException(EspErrorCode.UnsupportedCommand,
-                $"The {session.Chip.Name} ROM loader cannot compute a flash MD5.", "Run with a flasher stub (--stub-file / EspStubFile).");
+                $"The {session.Chip.Name} ROM loader cannot compute a flash MD5.", "Run with the flasher stub (leave out --no-stub / EspNoStub).");
         await session.EnsureFlashAttachedAsync(ct).ConfigureAwait(false);
         var results = new string[ranges.Count];
         int sent = 0, done = 0;

@@ -17,7 +17,7 @@ public static class FlashReader
     /// ROM reads in flight at once. Each request is 18 bytes on the wire, so 4 stay well inside the ROM UART's
     /// 128-byte receive FIFO even if the ROM is busy sending while they arrive.
     /// </summary>
-    public static int RomReadsInFlight { get; set; } = 4;
+    public static int RomReadsInFlight { get; set; } = 1;
 
     public static bool IsAvailable(EspSession session) =>
         session.IsStub || (session.Chip.RomFeatures & RomFeatures.ReadFlashSlow) != 0;
@@ -28,7 +28,7 @@ public static class FlashReader
         if (length < 0) throw new EspException(EspErrorCode.InvalidArgument, "The length to read must not be negative.");
         if (!IsAvailable(session))
             throw new EspException(EspErrorCode.UnsupportedCommand,
-                $"The {session.Chip.Name} ROM loader cannot read flash.", "Run with a flasher stub (--stub-file / EspStubFile).");
+                $"The {session.Chip.Name} ROM loader cannot read flash.", "Run with the flasher stub (leave out --no-stub / EspNoStub).");
         await session.EnsureFlashAttachedAsync(ct).ConfigureAwait(false);
         FlashRange.Check(session, address, (uint)length);
         if (length == 0) return [];

@@ -47,7 +47,7 @@ public static partial class FlashWriter
         if (options.Verify && !FlashMd5.IsAvailable(session))
             throw new EspException(EspErrorCode.UnsupportedCommand,
                 $"The {session.Chip.Name} ROM loader cannot compute an MD5, so the write could not be checked.",
-                "Run with a flasher stub (--stub-file / EspStubFile), or pass --no-verify to write unchecked.");
+                "Run with the flasher stub (leave out --no-stub / EspNoStub), or pass --no-verify to write unchecked.");
         FlashRange.Check(session, address, (uint)data.Length);
 
         var sw = Stopwatch.StartNew();
@@ -158,7 +158,7 @@ public static partial class FlashWriter
     }
 
     /// <summary>*_DATA blocks kept in flight with a stub (the stubs receive into one buffer while handling the other).</summary>
-    public static int BlocksInFlight { get; set; } = 2;
+    public static int BlocksInFlight { get; set; } = 1;
 
     /// <summary>zlib level (1..9) for compressed writes; see docs/performance.md for the measurement behind the default.</summary>
     public static int ZLibLevel { get; set; } = 5;

@@ -11,14 +11,14 @@ public static class MemoryAccess
     /// READ_REG requests kept in flight by <see cref="DumpAsync"/>. Each is 14 bytes on the wire; 8 of them
     /// (112 bytes) fit the ROM UART's 128-byte receive FIFO even if the chip reads none of them for a while.
     /// </summary>
-    public static int DumpRequestsInFlight { get; set; } = 8;
+    public static int DumpRequestsInFlight { get; set; } = 1;
 
     /// <summary>
     /// READ_REG requests kept in flight with a flasher stub. The stubs take UART input by interrupt into frame
     /// buffers and answer READ_REG in microseconds, so requests (each ~150 µs on the wire at 921600 Bd) never pile
     /// up; the window only has to cover the link's round trip (docs/performance.md).
     /// </summary>
-    public static int StubDumpRequestsInFlight { get; set; } = 32;
+    public static int StubDumpRequestsInFlight { get; set; } = 1;
 
     public static Task<uint> ReadWordAsync(EspSession session, uint address, CancellationToken ct = default)
     {

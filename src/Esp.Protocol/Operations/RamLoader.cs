@@ -45,7 +45,7 @@ public static class RamLoader
         {
             var s = segments[i];
             if (s.Data.Length == 0) continue;
-            var region = chip.MemoryMap.FirstOrDefault(r => r.Contains(s.Address, (uint)s.Data.Length));
+            var region = chip.MemoryMap.Concat(chip.LoaderOnlyRam).FirstOrDefault(r => r.Contains(s.Address, (uint)s.Data.Length));
             if (region is null || !region.IsRam)
             {
                 var where = chip.RegionAt(s.Address);

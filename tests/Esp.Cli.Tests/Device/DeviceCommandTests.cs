@@ -27,6 +27,44 @@ public class DeviceCommandTests : IDisposable
         Assert.Equal("", r.Stderr);
     }
 
+    [Theory]
+    [InlineData("esp32")]
+    [InlineData("esp32c3")]
+    [InlineData("esp8266")]
+    public async Task WriteFlashRunsTheShippedStubByDefault(string chip)
+    {
+        // No --stub-file: the stub embedded in the tool is uploaded, so even the ESP8266 (whose ROM cannot hash
+        // flash) ends with the chip's MD5 checked.
+        var sim = new SimChip(_cli, chip);
+        var data = TestImages.Bytes(70_000, 11);
+        _cli.WriteFile("app.bin", data);
+        var r = await sim.RunAsync("write_flash", "0", "app.bin");
+        Ok(r);
+        Assert.Contains($"Running the flasher stub ({chip}.json", r.Stdout);
+        Assert.Contains("Stub running.", r.Stdout);
+        Assert.Contains("Hash of data verified", r.Stdout);
+        Assert.Equal(data, sim.Flash()[..data.Length]);
+    }
+
+    [Fact]
+    public async Task NoStubTalksToTheRomLoader()
+    {
+        var data = TestImages.Bytes(5000, 12);
+        _cli.WriteFile("app.bin", data);
+        var r = await _sim.RunAsync("--no-stub", "write_flash", "0x10000", "app.bin");
+        Ok(r);
+        Assert.DoesNotContain("stub", r.Stdout, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Hash of data verified", r.Stdout);
+        Assert.Equal(data, _sim.Flash()[0x10000..(0x10000 + data.Length)]);
+
+        // The ESP8266 ROM cannot hash flash: without the stub the write cannot be checked, and the error says how.
+        var esp8266 = new SimChip(_cli, "esp8266");
+        var bad = await esp8266.RunAsync("--no-stub", "write_flash", "0", "app.bin");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("ESP3003", bad.Stderr);
+        Assert.Contains("leave out --no-stub", bad.Stderr);
+    }
+
     [Fact]
     public async Task WriteFlashSeveralFilesWithJson()
     {

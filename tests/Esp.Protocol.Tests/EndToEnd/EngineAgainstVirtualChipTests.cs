@@ -354,7 +354,9 @@ public class EngineAgainstVirtualChipTests
         {
             Port = "sim", Transport = Esp.Simulator.Link.SimulatorPort.Connect(chip), Chip = "esp32", Baud = 115200, Before = "default-reset",
         });
-        Assert.Equal(ChipMode.RomLoader, chip.Mode);
+        // Reached the ROM loader, which then started the shipped flasher stub (the default).
+        Assert.Equal(ChipMode.Stub, chip.Mode);
+        Assert.True(session.IsStub);
         await chip.DisposeAsync();
     }
 
@@ -367,7 +369,7 @@ public class EngineAgainstVirtualChipTests
         await using var session = await Loader.EspSession.ConnectAsync(new Loader.ConnectOptions
         {
             Port = "sim", Transport = Esp.Simulator.Link.SimulatorPort.Connect(chip), Chip = chipKey, Baud = 921600,
-            StubFile = stub ? Esp.Simulator.Link.StubFiles.ForVirtualChip(ChipDatabase.Get(chipKey)) : null,
+            NoStub = !stub,
         });
         Assert.Equal(921600, session.Transport.BaudRate);
         Assert.Equal(921600, chip.ChipBaud);

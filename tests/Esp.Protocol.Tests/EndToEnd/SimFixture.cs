@@ -23,7 +23,7 @@ public sealed class SimConnection : IAsyncDisposable
             Chip = chipKey,
             Baud = 115200,
             Before = before,
-            StubFile = stub ? Esp.Simulator.Link.StubFiles.ForVirtualChip(ChipDatabase.Get(chipKey)) : null,
+            NoStub = !stub,
         });
         return new SimConnection { Chip = chip, Session = session };
     }

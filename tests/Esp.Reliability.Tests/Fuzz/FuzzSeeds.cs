@@ -19,7 +19,7 @@ public static class FuzzSeeds
         "elf" => [Elf()],
         "partitions" => [PartitionTable.BuildNanoFramework()],
         "sfdp" => [Sfdp()],
-        "stubjson" => [File.ReadAllBytes(Esp.Simulator.Link.StubFiles.ForVirtualChip(ChipDatabase.Get("esp32c3")))],
+        "stubjson" => [System.Text.Encoding.UTF8.GetBytes(Esp.Protocol.Stubs.FlasherStubs.Json("esp32c3.json"))],
         "securityinfo" => [Bytes(20, 3), Bytes(12, 4)],
         _ => [[]],
     };
