@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Esp.Protocol.Chips;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
 using Esp.Simulator;
@@ -136,7 +137,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
         double rr = n / sw.Elapsed.TotalSeconds / WireLimit;
         Check(back, random.AsSpan(0, n).ToArray(), "ROM read");
         table.Add($"3. read_flash {n / 1024} KiB, ROM READ_FLASH_SLOW (reference)", "payload rate ÷ (baud/10)",
-            $"{Pct(rr)} (64 B per request, {FlashReader.RomReadsInFlight} in flight)", "(printed only)", null, l);
+            $"{Pct(rr)} (64 B per request, {s.Windows.ReadFlashSlow} in flight)", "(printed only)", null, l);
     }
 
     // ------------------------------------------------------------------ dump_mem
@@ -151,12 +152,11 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
         // Window sweep: the largest number of READ_REGs in flight that the 128-byte receive buffer takes.
         var sweep = new List<string>();
         int largestClean = 0;
-        int saved = MemoryAccess.DumpRequestsInFlight;
         foreach (int window in new[] { 4, 8, 9, 10, 12, 16, 24, 32 })
         {
-            await using var r = await Rig.OpenAsync(chipKey, stub: false, rom, Baud, timeouts: EspTimeouts.Default with { Command = TimeSpan.FromMilliseconds(500) });
+            await using var r = await Rig.OpenAsync(chipKey, stub: false, rom, Baud, timeouts: EspTimeouts.Default with { Command = TimeSpan.FromMilliseconds(500) },
+                windows: new LoaderWindows(window, 1, 1));
             var expected = FillRam(r.Chip, ram, 16 * 1024, 99);
-            MemoryAccess.DumpRequestsInFlight = window;
             string outcome;
             try
             {
@@ -171,7 +171,6 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
             sweep.Add($"{window}: {outcome}, {overruns} B overrun, max buffered {r.Chip.Statistics.MaxBytesBuffered} B");
             if (outcome == "ok" && overruns == 0 && window > largestClean) largestClean = window;
         }
-        MemoryAccess.DumpRequestsInFlight = saved;
         table.Add("4. READ_REG window sweep, ROM, 16 KiB each", "RxOverrun in SimStatistics per window", string.Join("; ", sweep),
             "largest clean window documented", null, Link(rom));
 
@@ -181,7 +180,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
         var (tEsptool, tOurs, same) = await CompareDumpAsync(s, ram, size, data);
         double ratio = tEsptool / tOurs;
         table.Add($"4. dump_mem {size / 1024} KiB, ROM, vs one READ_REG per round trip", "esptool-method time ÷ ours (same link, same run)",
-            $"{ratio:0.0} × ({tEsptool.TotalSeconds:0.00} s vs {tOurs.TotalSeconds:0.00} s, window {MemoryAccess.DumpRequestsInFlight}, bytes identical: {(same ? "yes" : "NO")}, overrun {rig.Chip.Statistics.FaultCount(FaultKind.RxOverrun)} B)",
+            $"{ratio:0.0} × ({tEsptool.TotalSeconds:0.00} s vs {tOurs.TotalSeconds:0.00} s, window {s.Windows.ReadReg}, bytes identical: {(same ? "yes" : "NO")}, overrun {rig.Chip.Statistics.FaultCount(FaultKind.RxOverrun)} B)",
             "≥ 10 × (stub row); ROM row printed", null, Link(rom));
         await StubDumpAsync(ram, size, lat);
     }
@@ -196,7 +195,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
         var (tEsptool, tOurs, same) = await CompareDumpAsync(s, ram, size, data);
         double ratio = tEsptool / tOurs;
         table.Add($"4. dump_mem {size / 1024} KiB, stub, vs one READ_REG per round trip", "esptool-method time ÷ ours (same link, same run)",
-            $"{ratio:0.0} × ({tEsptool.TotalSeconds:0.00} s vs {tOurs.TotalSeconds:0.00} s, window {MemoryAccess.StubDumpRequestsInFlight}, bytes identical: {(same ? "yes" : "NO")}, overrun {rig.Chip.Statistics.FaultCount(FaultKind.RxOverrun)} B)",
+            $"{ratio:0.0} × ({tEsptool.TotalSeconds:0.00} s vs {tOurs.TotalSeconds:0.00} s, window {s.Windows.ReadReg}, bytes identical: {(same ? "yes" : "NO")}, overrun {rig.Chip.Statistics.FaultCount(FaultKind.RxOverrun)} B)",
             "≥ 10 ×", same && ratio >= 10, Link(link));
     }
 

@@ -17,7 +17,7 @@ public sealed class Rig : IAsyncDisposable
     /// then CHANGE_BAUDRATE to <paramref name="baud"/>.
     /// </summary>
     public static async Task<Rig> OpenAsync(string chipKey, bool stub, LinkOptions link, int baud,
-        FlashTimingOptions? timing = null, EspTimeouts? timeouts = null, int flashSize = 16 * 1024 * 1024)
+        FlashTimingOptions? timing = null, EspTimeouts? timeouts = null, int flashSize = 16 * 1024 * 1024, LoaderWindows? windows = null)
     {
         var chip = new VirtualChip(new VirtualChipOptions
         {
@@ -36,6 +36,7 @@ public sealed class Rig : IAsyncDisposable
             Before = "default-reset",
             NoStub = !stub,
             Timeouts = timeouts ?? EspTimeouts.Default,
+            Windows = windows,
         });
         await session.EnsureFlashAttachedAsync(default);
         if (chip.ChipBaud != baud || transport.BaudRate != baud)

@@ -106,6 +106,18 @@ public sealed record SpiPadEfuses(uint ClkQDCsRegister, uint HdRegister)
     }
 }
 
+/// <summary>
+/// How many requests of one kind may be sent before their replies arrive. A window above 1 is data with evidence: it
+/// was run on the real loader code (docs/fidelity.md) and every request of such a window fits the UART's 128-byte
+/// receive FIFO, so none can be lost while the loader is busy. Replies are committed a whole window at a time, and a
+/// window with a missing or failed reply is drained and run again one request at a time (RequestPipeline).
+/// </summary>
+public sealed record LoaderWindows(int ReadReg, int ReadFlashSlow, int FlashMd5)
+{
+    /// <summary>One request at a time, as esptool does: what every loader takes.</summary>
+    public static LoaderWindows LockStep { get; } = new(1, 1, 1);
+}
+
 /// <summary>Where a flasher stub release sits in RAM (end addresses exclusive), for the load_ram overlap guard.</summary>
 public sealed record StubLocation(string Version, uint TextStart, uint TextEnd, uint DataStart, uint DataEnd, uint Entry);
 
@@ -156,6 +168,8 @@ public sealed record ChipDefinition
     /// </summary>
     public MemoryRegion[] LoaderOnlyRam { get; init; } = [];
     public StubLocation[] StubLocations { get; init; } = [];
+    /// <summary>How many requests of each kind the ROM loader takes in flight (1 unless shown on the real ROM).</summary>
+    public LoaderWindows RomWindows { get; init; } = LoaderWindows.LockStep;
     public MacLayout MacLayout { get; init; } = MacLayout.MacWords;
     /// <summary>eFuse register holding MAC word 0 (MacWords layout) or BLK0 base (ESP32).</summary>
     public uint MacRegister { get; init; }

@@ -33,6 +33,12 @@ public sealed record ConnectOptions
 
     public int ConnectAttempts { get; init; } = 7;
 
+    /// <summary>
+    /// Requests in flight per kind, instead of what the loader is known to take (<see cref="Chips.ChipDefinition.RomWindows"/>;
+    /// stubs: one at a time). For benchmarks and experiments; a window the loader cannot take loses replies.
+    /// </summary>
+    public Chips.LoaderWindows? Windows { get; init; }
+
     public EspTimeouts Timeouts { get; init; } = EspTimeouts.Default;
 
     /// <summary>An already open transport (tests, embedding); <see cref="Port"/> is then only a label.</summary>

@@ -44,6 +44,9 @@ public sealed partial class EspSession : IAsyncDisposable
 
     public bool SecureDownloadMode => Security?.SecureDownloadMode ?? false;
 
+    /// <summary>Requests the loader takes in flight: the ROM's as its chip record says, the stub's one at a time.</summary>
+    public LoaderWindows Windows => Options.Windows ?? (IsStub ? LoaderWindows.LockStep : Chip.RomWindows);
+
     /// <summary>Largest *_DATA payload for flash writes.</summary>
     public int FlashBlockSize => IsStub ? ProtocolConstants.StubFlashBlockSize : ProtocolConstants.RomFlashBlockSize;
 

@@ -26,9 +26,9 @@ public static class FlashMd5
             : Encoding.ASCII.GetString(reply.Data).ToLowerInvariant();
     }
 
-    /// <summary>Hashes several ranges, keeping up to <paramref name="inFlight"/> requests in flight (one latency per window).</summary>
+    /// <summary>Hashes several ranges, as many requests in flight as the loader takes (one latency per window).</summary>
     public static async Task<string[]> ComputeManyAsync(EspSession session, IReadOnlyList<(uint Address, uint Length)> ranges,
-        int inFlight = 1, CancellationToken ct = default)
+        CancellationToken ct = default)
     {
         if (ranges.Count == 0) return [];
         if (!IsAvailable(session))
@@ -36,21 +36,12 @@ public static class FlashMd5
                 $"The {session.Chip.Name} ROM loader cannot compute a flash MD5.", "Run with the flasher stub (leave out --no-stub / EspNoStub).");
         await session.EnsureFlashAttachedAsync(ct).ConfigureAwait(false);
         var results = new string[ranges.Count];
-        int sent = 0, done = 0;
-        var batch = new List<byte[]>();
-        while (done < ranges.Count)
-        {
-            batch.Clear();
-            while (sent < ranges.Count && sent - done < Math.Max(1, inFlight))
-            {
-                var (a, l) = ranges[sent++];
-                batch.Add(Request.Build(Opcode.SpiFlashMd5, Request.Words(a, l, 0, 0)));
-            }
-            if (batch.Count > 0) await session.Link.SendManyAsync(batch, ct).ConfigureAwait(false);
-            var timeout = session.Timeouts.Scaled(session.Timeouts.Md5PerMegabyte, ranges[done].Length);
-            var reply = await session.Commands.ReadReplyAsync(Opcode.SpiFlashMd5, timeout, session.IsStub ? 16 : 32, ct).ConfigureAwait(false);
-            results[done++] = session.IsStub ? Convert.ToHexStringLower(reply.Data) : Encoding.ASCII.GetString(reply.Data).ToLowerInvariant();
-        }
+        await RequestPipeline.RunAsync(session, Opcode.SpiFlashMd5, ranges.Count,
+            i => Request.Build(Opcode.SpiFlashMd5, Request.Words(ranges[i].Address, ranges[i].Length, 0, 0)),
+            session.Windows.FlashMd5, session.IsStub ? 16 : 32,
+            i => session.Timeouts.Scaled(session.Timeouts.Md5PerMegabyte, ranges[i].Length),
+            (i, reply) => results[i] = session.IsStub ? Convert.ToHexStringLower(reply.Data) : Encoding.ASCII.GetString(reply.Data).ToLowerInvariant(),
+            ct).ConfigureAwait(false);
         return results;
     }
 

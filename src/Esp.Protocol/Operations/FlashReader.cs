@@ -13,12 +13,6 @@ public static class FlashReader
     /// <summary>ROM READ_FLASH_SLOW answers 64 bytes per request.</summary>
     public const int RomReadChunk = 64;
 
-    /// <summary>
-    /// ROM reads in flight at once. Each request is 18 bytes on the wire, so 4 stay well inside the ROM UART's
-    /// 128-byte receive FIFO even if the ROM is busy sending while they arrive.
-    /// </summary>
-    public static int RomReadsInFlight { get; set; } = 1;
-
     public static bool IsAvailable(EspSession session) =>
         session.IsStub || (session.Chip.RomFeatures & RomFeatures.ReadFlashSlow) != 0;
 
@@ -68,27 +62,16 @@ public static class FlashReader
     {
         var data = new byte[length];
         int chunks = (length + RomReadChunk - 1) / RomReadChunk;
-        int sent = 0, done = 0;
-        var batch = new List<byte[]>();
-        while (done < chunks)
-        {
-            // Keep a few requests in flight so the link's latency is paid once per window, not per chunk.
-            batch.Clear();
-            while (sent < chunks && sent - done < Math.Max(1, RomReadsInFlight))
+        await RequestPipeline.RunAsync(session, Opcode.ReadFlashSlow, chunks,
+            i => Request.Build(Opcode.ReadFlashSlow, Request.Words(address + (uint)(i * RomReadChunk), (uint)Math.Min(RomReadChunk, length - i * RomReadChunk))),
+            session.Windows.ReadFlashSlow, RomReadChunk, _ => session.Timeouts.Command,
+            (i, reply) =>
             {
-                uint at = address + (uint)(sent * RomReadChunk);
-                int n = Math.Min(RomReadChunk, length - sent * RomReadChunk);
-                batch.Add(Request.Build(Opcode.ReadFlashSlow, Request.Words(at, (uint)n)));
-                sent++;
-            }
-            if (batch.Count > 0) await session.Link.SendManyAsync(batch, ct).ConfigureAwait(false);
-            var reply = await session.Commands.ReadReplyAsync(Opcode.ReadFlashSlow, session.Timeouts.Command, RomReadChunk, ct).ConfigureAwait(false);
-            int offset = done * RomReadChunk;
-            int take = Math.Min(RomReadChunk, length - offset);
-            reply.Data.AsSpan(0, take).CopyTo(data.AsSpan(offset));
-            done++;
-            progress?.Report(new EspProgress("read", offset + take, length));
-        }
+                int offset = i * RomReadChunk;
+                int take = Math.Min(RomReadChunk, length - offset);
+                reply.Data.AsSpan(0, take).CopyTo(data.AsSpan(offset));
+                progress?.Report(new EspProgress("read", offset + take, length));
+            }, ct).ConfigureAwait(false);
         return data;
     }
 }

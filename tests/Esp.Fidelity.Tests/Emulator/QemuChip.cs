@@ -9,6 +9,9 @@ namespace Esp.Fidelity.Tests.Emulator;
 /// <summary>
 /// One Espressif QEMU process running a real mask ROM (ESP32 v3 or ESP32-C3) in UART download mode, its UART on a
 /// free TCP port and its flash in a private file. Started per test and stopped on dispose.
+/// Sessions reach the UART through <see cref="SerialLine"/>, which keeps one connection to QEMU open for the whole
+/// test: a serial line never "disconnects" from the chip, but QEMU's socket does, and the flasher stub stops
+/// receiving after QEMU sees a client go away and another arrive.
 /// The emulator is the <c>esp-qemu</c> script named by <c>ESP_QEMU</c>, else <c>shared/qemu/esp-qemu</c> in a folder
 /// above the repository (where this workplace keeps it).
 /// </summary>
@@ -19,10 +22,12 @@ public sealed class QemuChip : IAsyncDisposable
     private readonly string _run;
     private bool _stopped;
 
+    private SerialLine? _line;
+
     private QemuChip(string chip, int port, string directory)
     {
         Chip = chip;
-        Port = port;
+        QemuPort = port;
         Directory = directory;
         _run = Path.Combine(directory, "run");
         FlashPath = Path.Combine(directory, "flash.bin");
@@ -30,7 +35,10 @@ public sealed class QemuChip : IAsyncDisposable
 
     /// <summary><c>esp32</c> or <c>esp32c3</c>.</summary>
     public string Chip { get; }
-    public int Port { get; }
+    /// <summary>QEMU's own TCP port for the UART (one client at a time).</summary>
+    public int QemuPort { get; }
+    /// <summary>The port sessions connect to: the serial line's, which stays connected to QEMU.</summary>
+    public int Port => _line!.Port;
     public string Directory { get; }
     public string FlashPath { get; }
     public string PortUri => $"socket://127.0.0.1:{Port}";
@@ -50,8 +58,12 @@ public sealed class QemuChip : IAsyncDisposable
             var qemu = new QemuChip(chip, FreePort(), dir);
             await File.WriteAllBytesAsync(qemu.FlashPath, image);
             System.IO.Directory.CreateDirectory(qemu._run);
-            var (code, output) = await qemu.ScriptAsync(TimeSpan.FromSeconds(30), "start", chip, qemu.Port.ToString(), qemu.FlashPath);
-            if (code == 0) return qemu;
+            var (code, output) = await qemu.ScriptAsync(TimeSpan.FromSeconds(30), "start", chip, qemu.QemuPort.ToString(), qemu.FlashPath);
+            if (code == 0)
+            {
+                qemu._line = await SerialLine.OpenAsync(qemu.QemuPort);
+                return qemu;
+            }
             if (attempt == 3)
                 throw new InvalidOperationException($"esp-qemu start {chip} failed (exit {code}):\n{output}\n" +
                     "The emulator's libraries come from `esp-qemu deps` (root; .ci/run does it).");
@@ -76,7 +88,7 @@ public sealed class QemuChip : IAsyncDisposable
     /// <summary>System reset: the ROM starts over in download mode (any stub is gone).</summary>
     public async Task ResetAsync()
     {
-        var (code, output) = await ScriptAsync(TimeSpan.FromSeconds(10), "reset", Chip, Port.ToString());
+        var (code, output) = await ScriptAsync(TimeSpan.FromSeconds(10), "reset", Chip, QemuPort.ToString());
         if (code != 0) throw new InvalidOperationException("esp-qemu reset failed: " + output);
     }
 
@@ -120,7 +132,8 @@ public sealed class QemuChip : IAsyncDisposable
     {
         if (_stopped) return;
         _stopped = true;
-        await ScriptAsync(TimeSpan.FromSeconds(15), "stop", Chip, Port.ToString());
+        if (_line is not null) await _line.DisposeAsync();
+        await ScriptAsync(TimeSpan.FromSeconds(15), "stop", Chip, QemuPort.ToString());
     }
 
     public async ValueTask DisposeAsync()
