@@ -41,6 +41,13 @@ internal sealed class ChipProfile
     public required StubSite[] StubSites { get; init; }
     public required string BannerDownload { get; init; }
     public required string BannerApp { get; init; }
+    /// <summary>
+    /// The ROM loader's receive ring: its interrupt handler copies UART bytes into a ring of this size with no overflow
+    /// check, so when more bytes arrive while a command runs, whole laps are lost and only the newest (unread mod size)
+    /// bytes remain. Measured on QEMU's real ROMs: ESP32 256 bytes, ESP32-C3 2048 (the C3 ROM's code shows the ring);
+    /// later chips are taken to be like the C3, the ESP8266 like the ESP32 (not measured).
+    /// </summary>
+    public int RomRxRing { get; init; } = 2048;
     /// <summary>Baud the ROM prints its boot messages at (ESP8266: 74880 with a 26 MHz crystal).</summary>
     public int BootLogBaud { get; init; } = 115200;
 
@@ -94,12 +101,13 @@ internal sealed class ChipProfile
                 EfuseBase = 0x3FF00050, MacAddress = 0x3FF00050, MaxFlashMiB = 16,
                 StubSites = [new(0x4010C500, StubKind.New), new(0x4010D000, StubKind.Legacy)],
                 BootLogBaud = 74880,
+                RomRxRing = 256,
                 BannerDownload = "\r\n ets Jan  8 2013,rst cause:2, boot mode:(1,7)\r\n\r\n",
                 BannerApp = "\r\n ets Jan  8 2013,rst cause:2, boot mode:(3,7)\r\n\r\n",
             },
             new()
             {
-                Key = "esp32", Name = "ESP32", Magic = 0x00F01D83, ImageChipId = 0, SecurityInfoLength = 0,
+                Key = "esp32", Name = "ESP32", Magic = 0x00F01D83, ImageChipId = 0, SecurityInfoLength = 0, RomRxRing = 256,
                 UartClkdivAddress = 0x3FF40014,
                 Spi = new SpiRegs(0x3FF42000, 0x1C, 0x20, 0x24, 0x28, 0x2C, 0x80, true),
                 Sram = [new(0x3FFAE000, 0x52000), new(0x40080000, 0x40000), new(0x3FF80000, 0x2000, 0x400C0000), new(0x50000000, 0x2000)],

@@ -261,6 +261,7 @@ internal sealed class Loader
                 if ((long)addr + len > _romFlashSize) { RomFail(op, 0x09); return; }
                 _bus.Spi.NoteRomFlashRead();
                 var md5 = MD5.HashData(_flash.Read(addr, (int)len));
+                SpendHashTime(len, stub: false);
                 RomReply(op, System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(md5)));
                 break;
             }
@@ -524,6 +525,7 @@ internal sealed class Loader
                 if (data.Length != 16) { StubReply(op, [], 0xC0); return; }
                 _bus.Spi.NoteRomFlashRead(byStub: true);
                 var md5 = MD5.HashData(_flash.Read(W(data, 0), (int)W(data, 1)));
+                SpendHashTime(W(data, 1), stub: true);
                 StubReply(op, md5);
                 break;
             }
@@ -587,6 +589,18 @@ internal sealed class Loader
         StubReply(op, []);
     }
 
+    /// <summary>With flash timing on, an MD5 takes the time a chip needs to read and hash the range.</summary>
+    private void SpendHashTime(uint length, bool stub)
+    {
+        var t = _flash.Timing;
+        if (!t.Enabled || length == 0) return;
+        var perMiB = stub ? t.StubMd5PerMiB : t.RomMd5PerMiB;
+        _host.Sleep(TimeSpan.FromTicks((long)(perMiB.Ticks * (length / 1048576.0))));
+    }
+
+    /// <summary>Least time the new stub spends on a data block after answering it.</summary>
+    private static readonly TimeSpan BlockWorkTime = TimeSpan.FromMilliseconds(1);
+
     private void StubFlashData(byte op, uint checksum, ReadOnlySpan<byte> data)
     {
         bool legacy = StubKind == StubKind.Legacy;
@@ -618,6 +632,9 @@ internal sealed class Loader
             plain = payload[..n].ToArray();
         }
         StubReply(op, []);
+        // The block is written after the reply; that takes time even where the flash model is instant (erasing and
+        // programming 16 KiB take tens of ms on a chip), so a block sent before this reply arrives meets a busy stub.
+        if (!legacy) _host.Sleep(BlockWorkTime);
         if (plain.Length > 0 && !StubWrite(plain)) error = 0xC4;
         _flashNext += (uint)plain.Length;
         _flashRemaining -= plain.Length;

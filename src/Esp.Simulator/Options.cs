@@ -26,6 +26,17 @@ public enum PeripheralProfile
 
 public enum FaultDirection { HostToChip, ChipToHost, Both }
 
+/// <summary>What the chip does with CHANGE_BAUDRATE after it has replied.</summary>
+public enum BaudChangeBehaviour
+{
+    /// <summary>Switches to the new rate (every real loader).</summary>
+    Follow,
+    /// <summary>Stays at the old rate: a loader or bridge that did not take the new rate.</summary>
+    Ignore,
+    /// <summary>Stops answering until reset (Espressif's QEMU ESP32 does this).</summary>
+    Silent,
+}
+
 public enum FaultKind { DropByte, FlipBit, InsertByte, DelayReply, ResetMidCommand, Disconnect, RxOverrun, BaudMismatch }
 
 /// <summary>A raw flash preload (no protection checks).</summary>
@@ -80,6 +91,10 @@ public sealed record FlashTimingOptions
     public TimeSpan ChipErasePerMiB { get; init; } = TimeSpan.FromMilliseconds(2500);
     public TimeSpan PageProgram { get; init; } = TimeSpan.FromMilliseconds(0.6);
     public TimeSpan StatusWrite { get; init; } = TimeSpan.FromMilliseconds(2);
+    /// <summary>SPI_FLASH_MD5 through the ROM loader: reading and hashing (QEMU's ESP32 ROM took 0.5–0.85 s per MiB).</summary>
+    public TimeSpan RomMd5PerMiB { get; init; } = TimeSpan.FromMilliseconds(600);
+    /// <summary>SPI_FLASH_MD5 through a flasher stub (faster clocks and flash reads).</summary>
+    public TimeSpan StubMd5PerMiB { get; init; } = TimeSpan.FromMilliseconds(150);
 }
 
 /// <summary>Everything that configures a <see cref="VirtualChip"/>.</summary>
@@ -96,6 +111,8 @@ public sealed record VirtualChipOptions
     public bool StartInStub { get; init; }
     /// <summary>Stub flavour used when <see cref="StartInStub"/> is set or when the upload address is ambiguous.</summary>
     public StubKind DefaultStubKind { get; init; } = StubKind.New;
+    /// <summary>What CHANGE_BAUDRATE does after the reply (default: switch).</summary>
+    public BaudChangeBehaviour BaudChange { get; init; } = BaudChangeBehaviour.Follow;
     /// <summary>Print the ROM boot banner after resets.</summary>
     public bool PrintBootBanner { get; init; } = true;
 

@@ -50,6 +50,9 @@ public sealed class SimFlash
     private static int BitOperations_Log2(int v) => System.Numerics.BitOperations.Log2((uint)v);
 
     public int Size => _data.Length;
+
+    /// <summary>The timing model (off unless enabled).</summary>
+    internal FlashTimingOptions Timing => _timing;
     public byte Manufacturer { get; }
     public byte MemoryType { get; }
     /// <summary>JEDEC capacity byte (log2 of the size in bytes; 0x16 for 4 MiB).</summary>

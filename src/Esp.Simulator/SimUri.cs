@@ -9,7 +9,7 @@ public static class SimUri
     [
         "flash", "state", "preload", "seed", "baud-throttle", "latency-us", "stub", "stub-kind", "secure-download",
         "flash-crypt-cnt", "revision", "mac", "download", "peripherals", "flash-timing", "rx-buffer", "xtal",
-        "drop-rate", "flip-rate", "insert-rate", "fault-direction", "banner", "flash-status", "jedec",
+        "drop-rate", "flip-rate", "insert-rate", "fault-direction", "banner", "flash-status", "jedec", "baud-change",
     ];
 
     public static VirtualChipOptions Parse(string uri)
@@ -70,6 +70,7 @@ public static class SimUri
                     case "insert-rate": faults = faults with { InsertByteRate = double.Parse(value, CultureInfo.InvariantCulture) }; break;
                     case "fault-direction": faults = faults with { Direction = Enum.Parse<FaultDirection>(value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true) }; break;
                     case "banner": o = o with { PrintBootBanner = ParseBool(value) }; break;
+                    case "baud-change": o = o with { BaudChange = Enum.Parse<BaudChangeBehaviour>(value, ignoreCase: true) }; break;
                     case "flash-status":
                     {
                         var v = ParseUInt(value);

@@ -41,6 +41,14 @@ internal sealed class SlipReader
 
     public bool InFrame => _inFrame;
 
+    /// <summary>
+    /// esp-flasher-stub's decoding: each delimiter alternately opens and closes a frame, and "C0 C0" is an empty frame
+    /// that leaves the decoder waiting for the next opening delimiter. Once such a decoder has missed a delimiter it
+    /// reads every later frame's closing delimiter as an opening one and loses each frame (it is out of step).
+    /// The default (ROM-like) decoding treats the second delimiter of "C0 C0" as the next frame's start.
+    /// </summary>
+    public bool ToggleDelimiters { get; set; }
+
     public void Reset()
     {
         _frame.Clear();
@@ -87,7 +95,8 @@ internal sealed class SlipReader
             if (_frame.Count == 0)
             {
                 // "C0 C0": treat the second delimiter as the start of the next frame (an empty frame
-                // carries nothing a loader could act on).
+                // carries nothing a loader could act on) — unless delimiters toggle.
+                if (ToggleDelimiters) _inFrame = false;
                 return null;
             }
             var result = _frame.ToArray();

@@ -25,18 +25,21 @@ public class FlasherStubTests
     public async Task TheStubStartsAndAnswersTheNextSessionToo()
     {
         var log = new List<string>();
-        await using var qemu = await QemuChip.StartAsync(Chip);
-        await using (var session = await Protocol.Loader.EspSession.ConnectAsync(qemu.Options(stub: true, log: log.Add)))
+        await QemuChip.RunAsync(Chip, null, async qemu =>
         {
-            Assert.True(session.IsStub);
-            Assert.NotNull(session.Stub);
-            Assert.Contains(log, l => l.StartsWith("Running the flasher stub (esp32c3.json", StringComparison.Ordinal));
-            Assert.Equal(qemu.Mac, (await ChipInfo.ReadAsync(session)).Mac);
-        }
-        // The stub stays resident (it ignores FLASH_END's reboot flag): a new session finds it by its SYNC answer.
-        await using var again = await qemu.ConnectAsync(stub: true);
-        Assert.True(again.IsStub);
-        Assert.Null(again.Stub);
+            await using (var session = await Protocol.Loader.EspSession.ConnectAsync(qemu.Options(stub: true, log: log.Add)))
+            {
+                Assert.True(session.IsStub);
+                Assert.NotNull(session.Stub);
+                Assert.Contains(log, l => l.StartsWith("Running the flasher stub (esp32c3.json", StringComparison.Ordinal));
+                Assert.Equal(qemu.Mac, (await ChipInfo.ReadAsync(session)).Mac);
+                await session.FinishAsync(); // --after no-reset: FLASH_BEGIN(0) + FLASH_END(run the ROM), as esptool ends
+            }
+            // The stub stays resident (it ignores FLASH_END's reboot flag): a new session finds it by its SYNC answer.
+            await using var again = await qemu.ConnectAsync(stub: true);
+            Assert.True(again.IsStub);
+            Assert.Null(again.Stub);
+        });
     }
 
     [Theory]
@@ -45,24 +48,28 @@ public class FlasherStubTests
     public async Task WriteLandsAndIsVerified(bool compressed)
     {
         var data = compressed ? FirmwareLike(100_000, 6) : Random(40_000, 7);
-        await using var qemu = await QemuChip.StartAsync(Chip);
-        await using (var session = await qemu.ConnectAsync(stub: true))
+        await QemuChip.RunAsync(Chip, null, async qemu =>
         {
-            var result = await FlashWriter.WriteAsync(session, 0x30000, data, new FlashWriteOptions { Compress = compressed });
-            Assert.True(result.Verified);
-            Assert.Equal(compressed, result.Compressed);
-        }
-        var flash = await qemu.StopAndReadFlashAsync();
-        Assert.Equal(data, flash[0x30000..(0x30000 + data.Length)]);
+            await using (var session = await qemu.ConnectAsync(stub: true))
+            {
+                var result = await FlashWriter.WriteAsync(session, 0x30000, data, new FlashWriteOptions { Compress = compressed });
+                Assert.True(result.Verified);
+                Assert.Equal(compressed, result.Compressed);
+            }
+            var flash = await qemu.StopAndReadFlashAsync();
+            Assert.Equal(data, flash[0x30000..(0x30000 + data.Length)]);
+        });
     }
 
     [Fact]
     public async Task ReadFlashStreamsTheFlashWithItsMd5()
     {
         var flash = Random(0x30000, 8);
-        await using var qemu = await QemuChip.StartAsync(Chip, flash);
-        await using var session = await qemu.ConnectAsync(stub: true);
-        Assert.Equal(flash[0x10100..0x22100], await FlashReader.ReadAsync(session, 0x10100, 0x12000));
+        await QemuChip.RunAsync(Chip, flash, async qemu =>
+        {
+            await using var session = await qemu.ConnectAsync(stub: true);
+            Assert.Equal(flash[0x10100..0x22100], await FlashReader.ReadAsync(session, 0x10100, 0x12000));
+        });
     }
 
     [Fact]
@@ -74,37 +81,43 @@ public class FlasherStubTests
         file.CopyTo(flash, 0x10000);
         flash[0x10000 + 7] ^= 0x10;
         flash[0x10000 + 19_999] ^= 0x01;
-        await using var qemu = await QemuChip.StartAsync(Chip, flash);
-        await using var session = await qemu.ConnectAsync(stub: true);
-        var result = await FlashVerifier.VerifyAsync(session, 0x10000, file, diff: true);
-        Assert.Equal([(0x10007u, 1), (0x10000u + 19_999, 1)], result.Differences.Select(d => (d.Address, d.Length)));
+        await QemuChip.RunAsync(Chip, flash, async qemu =>
+        {
+            await using var session = await qemu.ConnectAsync(stub: true);
+            var result = await FlashVerifier.VerifyAsync(session, 0x10000, file, diff: true);
+            Assert.Equal([(0x10007u, 1), (0x10000u + 19_999, 1)], result.Differences.Select(d => (d.Address, d.Length)));
+        });
     }
 
     [Fact]
     public async Task EraseRegionAndEraseFlash()
     {
         var flash = Random(0x40000, 10);
-        await using var qemu = await QemuChip.StartAsync(Chip, flash);
-        await using (var session = await qemu.ConnectAsync(stub: true))
+        await QemuChip.RunAsync(Chip, flash, async qemu =>
         {
-            await FlashEraser.EraseRegionAsync(session, 0x11000, 0x3000);
-            Assert.Equal(FlashMd5.Of(Enumerable.Repeat((byte)0xFF, 0x3000).ToArray()), await FlashMd5.ComputeAsync(session, 0x11000, 0x3000));
-            Assert.Equal(FlashMd5.Of(flash.AsSpan(0x14000, 0x1000)), await FlashMd5.ComputeAsync(session, 0x14000, 0x1000));
-            await FlashEraser.EraseAllAsync(session);
-            Assert.Equal(FlashMd5.Of(Enumerable.Repeat((byte)0xFF, 0x40000).ToArray()), await FlashMd5.ComputeAsync(session, 0, 0x40000));
-        }
+            await using (var session = await qemu.ConnectAsync(stub: true))
+            {
+                await FlashEraser.EraseRegionAsync(session, 0x11000, 0x3000);
+                Assert.Equal(FlashMd5.Of(Enumerable.Repeat((byte)0xFF, 0x3000).ToArray()), await FlashMd5.ComputeAsync(session, 0x11000, 0x3000));
+                Assert.Equal(FlashMd5.Of(flash.AsSpan(0x14000, 0x1000)), await FlashMd5.ComputeAsync(session, 0x14000, 0x1000));
+                await FlashEraser.EraseAllAsync(session);
+                Assert.Equal(FlashMd5.Of(Enumerable.Repeat((byte)0xFF, 0x40000).ToArray()), await FlashMd5.ComputeAsync(session, 0, 0x40000));
+            }
+        });
     }
 
     [Fact]
     public async Task DumpMemMatchesTheRomLoadersWords()
     {
-        await using var qemu = await QemuChip.StartAsync(Chip);
-        byte[] viaRom;
-        await using (var rom = await qemu.ConnectAsync(stub: false))
-            viaRom = await MemoryAccess.DumpAsync(rom, 0x40000000, 2048);
-        await using var stub = await qemu.ConnectAsync(stub: true);
-        Assert.True(stub.IsStub);
-        Assert.Equal(viaRom, await MemoryAccess.DumpAsync(stub, 0x40000000, 2048));
+        await QemuChip.RunAsync(Chip, null, async qemu =>
+        {
+            byte[] viaRom;
+            await using (var rom = await qemu.ConnectAsync(stub: false))
+                viaRom = await MemoryAccess.DumpAsync(rom, 0x40000000, 2048);
+            await using var stub = await qemu.ConnectAsync(stub: true);
+            Assert.True(stub.IsStub);
+            Assert.Equal(viaRom, await MemoryAccess.DumpAsync(stub, 0x40000000, 2048));
+        });
     }
 
     [Fact]
@@ -115,24 +128,15 @@ public class FlasherStubTests
         Array.Fill(flash, (byte)0xFF);
         image.CopyTo(flash, 0x10000);
         flash[0x10000 + 0x3F000] ^= 0x01; // the last sector
-        await using var qemu = await QemuChip.StartAsync(Chip, flash);
-        await using (var session = await qemu.ConnectAsync(stub: true))
+        await QemuChip.RunAsync(Chip, flash, async qemu =>
         {
-            var result = await Deployer.DeployAsync(session, [new DeployImage("app", 0x10000, image)]);
-            Assert.Equal([(0x4F000u, 4096)], result.Images[0].WrittenRanges);
-            Assert.True(result.Images[0].Verified);
-        }
-        Assert.Equal(image, (await qemu.StopAndReadFlashAsync())[0x10000..0x50000]);
-    }
-
-    [Fact]
-    public async Task BaudChangeToHigherRateKeepsWorking()
-    {
-        var data = Random(30_000, 12);
-        await using var qemu = await QemuChip.StartAsync(Chip);
-        await using var session = await qemu.ConnectAsync(stub: true, baud: 460800);
-        Assert.Equal(460800, session.Transport.BaudRate);
-        Assert.True((await FlashWriter.WriteAsync(session, 0x40000, data)).Verified);
-        Assert.Equal(data, await FlashReader.ReadAsync(session, 0x40000, data.Length));
+            await using (var session = await qemu.ConnectAsync(stub: true))
+            {
+                var result = await Deployer.DeployAsync(session, [new DeployImage("app", 0x10000, image)]);
+                Assert.Equal([(0x4F000u, 4096)], result.Images[0].WrittenRanges);
+                Assert.True(result.Images[0].Verified);
+            }
+            Assert.Equal(image, (await qemu.StopAndReadFlashAsync())[0x10000..0x50000]);
+        });
     }
 }

@@ -13,12 +13,14 @@ public class RomLoaderTests
     [InlineData("esp32c3", "ESP32-C3")]
     public async Task ConnectDetectsTheChipAndReadsItsMac(string chip, string name)
     {
-        await using var qemu = await QemuChip.StartAsync(chip);
-        await using var session = await qemu.ConnectAsync(stub: false);
-        Assert.False(session.IsStub);
-        Assert.Equal(name, session.Chip.Name);
-        var info = await ChipInfo.ReadAsync(session);
-        Assert.Equal(qemu.Mac, info.Mac);
+        await QemuChip.RunAsync(chip, null, async qemu =>
+        {
+            await using var session = await qemu.ConnectAsync(stub: false);
+            Assert.False(session.IsStub);
+            Assert.Equal(name, session.Chip.Name);
+            var info = await ChipInfo.ReadAsync(session);
+            Assert.Equal(qemu.Mac, info.Mac);
+        });
     }
 
     [Theory]
@@ -26,11 +28,13 @@ public class RomLoaderTests
     [InlineData("esp32c3")]
     public async Task FlashIdIsTheEmulatedGigaDevice(string chip)
     {
-        await using var qemu = await QemuChip.StartAsync(chip);
-        await using var session = await qemu.ConnectAsync(stub: false);
-        await session.EnsureFlashAttachedAsync(default);
-        Assert.Equal(0x1640C8u, session.FlashId); // c8 40 16: GigaDevice GD25Q32
-        Assert.Equal(QemuChip.FlashSize, session.FlashSize);
+        await QemuChip.RunAsync(chip, null, async qemu =>
+        {
+            await using var session = await qemu.ConnectAsync(stub: false);
+            await session.EnsureFlashAttachedAsync(default);
+            Assert.Equal(0x1640C8u, session.FlashId); // c8 40 16: GigaDevice GD25Q32
+            Assert.Equal(QemuChip.FlashSize, session.FlashSize);
+        });
     }
 
     [Theory]
@@ -38,11 +42,13 @@ public class RomLoaderTests
     [InlineData("esp32c3", 0x3FCB0000u)]
     public async Task WriteMemHonoursTheMaskAndReadMemReadsItBack(string chip, uint address)
     {
-        await using var qemu = await QemuChip.StartAsync(chip);
-        await using var session = await qemu.ConnectAsync(stub: false);
-        await MemoryAccess.WriteWordAsync(session, address, 0xCAFEF00D);
-        await MemoryAccess.WriteWordAsync(session, address, 0x12345678, mask: 0x0000FFFF);
-        Assert.Equal(0xCAFE5678u, await MemoryAccess.ReadWordAsync(session, address));
+        await QemuChip.RunAsync(chip, null, async qemu =>
+        {
+            await using var session = await qemu.ConnectAsync(stub: false);
+            await MemoryAccess.WriteWordAsync(session, address, 0xCAFEF00D);
+            await MemoryAccess.WriteWordAsync(session, address, 0x12345678, mask: 0x0000FFFF);
+            Assert.Equal(0xCAFE5678u, await MemoryAccess.ReadWordAsync(session, address));
+        });
     }
 
     [Theory]
@@ -50,12 +56,14 @@ public class RomLoaderTests
     [InlineData("esp32c3")]
     public async Task DumpMemGivesTheSameWordsAsOneReadRegAtATime(string chip)
     {
-        await using var qemu = await QemuChip.StartAsync(chip);
-        await using var session = await qemu.ConnectAsync(stub: false);
-        const uint rom = 0x40000000;
-        var dump = await MemoryAccess.DumpAsync(session, rom, 1024);
-        for (int i = 0; i < 256; i++)
-            Assert.Equal(await session.ReadRegAsync(rom + (uint)(4 * i)), BitConverter.ToUInt32(dump, 4 * i));
+        await QemuChip.RunAsync(chip, null, async qemu =>
+        {
+            await using var session = await qemu.ConnectAsync(stub: false);
+            const uint rom = 0x40000000;
+            var dump = await MemoryAccess.DumpAsync(session, rom, 1024);
+            for (int i = 0; i < 256; i++)
+                Assert.Equal(await session.ReadRegAsync(rom + (uint)(4 * i)), BitConverter.ToUInt32(dump, 4 * i));
+        });
     }
 
     [Theory]
@@ -65,14 +73,16 @@ public class RomLoaderTests
     {
         // The emulated flash keeps no status bits and has no SFDP table (both read as zeros): what is checked here is
         // that the SPI command sequences complete on the real ROM, for 1-3 status bytes and SFDP lengths across words.
-        await using var qemu = await QemuChip.StartAsync(chip);
-        await using var session = await qemu.ConnectAsync(stub: false);
-        for (int bytes = 1; bytes <= 3; bytes++)
-            Assert.Equal(0u, await FlashStatus.ReadAsync(session, bytes));
-        var write = await FlashStatus.WriteAsync(session, 0, bytes: 2);
-        Assert.Equal(0u, write.After);
-        foreach (int length in new[] { 1, 4, 7, 64, 100 })
-            Assert.Equal(new byte[length], await Sfdp.ReadAsync(session, 0, length));
+        await QemuChip.RunAsync(chip, null, async qemu =>
+        {
+            await using var session = await qemu.ConnectAsync(stub: false);
+            for (int bytes = 1; bytes <= 3; bytes++)
+                Assert.Equal(0u, await FlashStatus.ReadAsync(session, bytes));
+            var write = await FlashStatus.WriteAsync(session, 0, bytes: 2);
+            Assert.Equal(0u, write.After);
+            foreach (int length in new[] { 1, 4, 7, 64, 100 })
+                Assert.Equal(new byte[length], await Sfdp.ReadAsync(session, 0, length));
+        });
     }
 
     [Theory]
@@ -81,17 +91,19 @@ public class RomLoaderTests
     public async Task PlainWriteLandsAndReadsBack(string chip)
     {
         var data = Random(9000, 1);
-        await using var qemu = await QemuChip.StartAsync(chip);
-        await using (var session = await qemu.ConnectAsync(stub: false))
+        await QemuChip.RunAsync(chip, null, async qemu =>
         {
-            var result = await FlashWriter.WriteAsync(session, 0x10000, data, new FlashWriteOptions { Compress = false });
-            Assert.True(result.Verified);
-            Assert.False(result.Compressed);
-            Assert.Equal(data, await FlashReader.ReadAsync(session, 0x10000, data.Length));
-        }
-        var flash = await qemu.StopAndReadFlashAsync();
-        Assert.Equal(data, flash[0x10000..(0x10000 + data.Length)]);
-        Assert.All(flash[(0x10000 + data.Length)..0x13000], b => Assert.Equal(0xFF, b)); // the rest of the last sector
+            await using (var session = await qemu.ConnectAsync(stub: false))
+            {
+                var result = await FlashWriter.WriteAsync(session, 0x10000, data, new FlashWriteOptions { Compress = false });
+                Assert.True(result.Verified);
+                Assert.False(result.Compressed);
+                Assert.Equal(data, await FlashReader.ReadAsync(session, 0x10000, data.Length));
+            }
+            var flash = await qemu.StopAndReadFlashAsync();
+            Assert.Equal(data, flash[0x10000..(0x10000 + data.Length)]);
+            Assert.All(flash[(0x10000 + data.Length)..0x13000], b => Assert.Equal(0xFF, b)); // the rest of the last sector
+        });
     }
 
     [Fact]
@@ -102,16 +114,18 @@ public class RomLoaderTests
         var data = new byte[24 * 1024];
         var rng = new Random(2);
         for (int i = 0; i < data.Length; i++) data[i] = (byte)(i % 64 < 40 ? i / 64 : rng.Next(256));
-        await using var qemu = await QemuChip.StartAsync("esp32c3");
-        await using (var session = await qemu.ConnectAsync(stub: false))
+        await QemuChip.RunAsync("esp32c3", null, async qemu =>
         {
-            var result = await FlashWriter.WriteAsync(session, 0x20000, data);
-            Assert.True(result.Compressed);
-            Assert.True(result.Verified);
-        }
-        var flash = await qemu.StopAndReadFlashAsync();
-        Assert.Equal(data, flash[0x20000..(0x20000 + data.Length)]);
-        Assert.All(flash[(0x20000 + data.Length)..0x28000], b => Assert.Equal(0xFF, b));
+            await using (var session = await qemu.ConnectAsync(stub: false))
+            {
+                var result = await FlashWriter.WriteAsync(session, 0x20000, data);
+                Assert.True(result.Compressed);
+                Assert.True(result.Verified);
+            }
+            var flash = await qemu.StopAndReadFlashAsync();
+            Assert.Equal(data, flash[0x20000..(0x20000 + data.Length)]);
+            Assert.All(flash[(0x20000 + data.Length)..0x28000], b => Assert.Equal(0xFF, b));
+        });
     }
 
     [Theory]
@@ -126,13 +140,15 @@ public class RomLoaderTests
         flash[0x10000 + 100] ^= 0x01;
         flash[0x10000 + 101] ^= 0x80;
         flash[0x10000 + 5000] ^= 0xFF;
-        await using var qemu = await QemuChip.StartAsync(chip, flash);
-        await using var session = await qemu.ConnectAsync(stub: false);
-        var result = await FlashVerifier.VerifyAsync(session, 0x10000, file, diff: true);
-        Assert.False(result.Matched);
-        Assert.Equal([(0x10000u + 100, 2), (0x10000u + 5000, 1)], result.Differences.Select(d => (d.Address, d.Length)));
-        Assert.Equal(3, result.DifferentBytes);
-        Assert.True((await FlashVerifier.VerifyAsync(session, 0x10000, file.AsMemory(0, 100), diff: true)).Matched);
+        await QemuChip.RunAsync(chip, flash, async qemu =>
+        {
+            await using var session = await qemu.ConnectAsync(stub: false);
+            var result = await FlashVerifier.VerifyAsync(session, 0x10000, file, diff: true);
+            Assert.False(result.Matched);
+            Assert.Equal([(0x10000u + 100, 2), (0x10000u + 5000, 1)], result.Differences.Select(d => (d.Address, d.Length)));
+            Assert.Equal(3, result.DifferentBytes);
+            Assert.True((await FlashVerifier.VerifyAsync(session, 0x10000, file.AsMemory(0, 100), diff: true)).Matched);
+        });
     }
 
     [Theory]
@@ -141,13 +157,15 @@ public class RomLoaderTests
     public async Task EraseRegionErasesWholeSectorsOnly(string chip)
     {
         var flash = Random(0x40000, 4);
-        await using var qemu = await QemuChip.StartAsync(chip, flash);
-        await using (var session = await qemu.ConnectAsync(stub: false))
-            await FlashEraser.EraseRegionAsync(session, 0x21000, 0x2000);
-        var after = await qemu.StopAndReadFlashAsync();
-        Assert.All(after[0x21000..0x23000], b => Assert.Equal(0xFF, b));
-        Assert.Equal(flash[0x20000..0x21000], after[0x20000..0x21000]);
-        Assert.Equal(flash[0x23000..0x24000], after[0x23000..0x24000]);
+        await QemuChip.RunAsync(chip, flash, async qemu =>
+        {
+            await using (var session = await qemu.ConnectAsync(stub: false))
+                await FlashEraser.EraseRegionAsync(session, 0x21000, 0x2000);
+            var after = await qemu.StopAndReadFlashAsync();
+            Assert.All(after[0x21000..0x23000], b => Assert.Equal(0xFF, b));
+            Assert.Equal(flash[0x20000..0x21000], after[0x20000..0x21000]);
+            Assert.Equal(flash[0x23000..0x24000], after[0x23000..0x24000]);
+        });
     }
 
     [Theory]
@@ -161,17 +179,19 @@ public class RomLoaderTests
         Array.Fill(flash, (byte)0xFF);
         image.CopyTo(flash, 0x10000);
         flash[0x10000 + 0x9000 + 123] ^= 0x5A;
-        await using var qemu = await QemuChip.StartAsync(chip, flash);
-        await using (var session = await qemu.ConnectAsync(stub: false))
+        await QemuChip.RunAsync(chip, flash, async qemu =>
         {
-            var result = await Deployer.DeployAsync(session, [new DeployImage("app", 0x10000, image)]);
-            var written = Assert.Single(result.Images);
-            Assert.True(written.Verified);
-            Assert.Equal(4096, written.BytesWritten);
-            Assert.Equal([(0x19000u, 4096)], written.WrittenRanges);
-        }
-        var after = await qemu.StopAndReadFlashAsync();
-        Assert.Equal(image, after[0x10000..(0x10000 + image.Length)]);
+            await using (var session = await qemu.ConnectAsync(stub: false))
+            {
+                var result = await Deployer.DeployAsync(session, [new DeployImage("app", 0x10000, image)]);
+                var written = Assert.Single(result.Images);
+                Assert.True(written.Verified);
+                Assert.Equal(4096, written.BytesWritten);
+                Assert.Equal([(0x19000u, 4096)], written.WrittenRanges);
+            }
+            var after = await qemu.StopAndReadFlashAsync();
+            Assert.Equal(image, after[0x10000..(0x10000 + image.Length)]);
+        });
     }
 
     [Theory]
@@ -180,10 +200,39 @@ public class RomLoaderTests
     public async Task LoadRamRunsAProgramThatPrintsOverTheUart(string chip)
     {
         var (segment, entry) = TinyPrograms.Printer(chip, "FIDELITY OK\r\n");
-        await using var qemu = await QemuChip.StartAsync(chip);
-        await using var session = await qemu.ConnectAsync(stub: false);
-        await RamLoader.LoadAsync(session, [segment], entry);
-        var text = System.Text.Encoding.ASCII.GetString(await QemuChip.ReadForAsync(new TransportStream(session.Transport), TimeSpan.FromSeconds(2)));
-        Assert.Contains("FIDELITY OK\r\nFIDELITY OK\r\n", text);
+        await QemuChip.RunAsync(chip, null, async qemu =>
+        {
+            await using var session = await qemu.ConnectAsync(stub: false);
+            await RamLoader.LoadAsync(session, [segment], entry);
+            var text = System.Text.Encoding.ASCII.GetString(await QemuChip.ReadForAsync(new TransportStream(session.Transport), TimeSpan.FromSeconds(2)));
+            Assert.Contains("FIDELITY OK\r\nFIDELITY OK\r\n", text);
+        });
+    }
+
+    [Fact]
+    public async Task BaudChangeOnTheEsp32C3RomCarriesAWriteAndARead()
+    {
+        var data = Random(12_000, 13);
+        await QemuChip.RunAsync("esp32c3", null, async qemu =>
+        {
+            await using var session = await qemu.ConnectAsync(stub: false, baud: 460800);
+            Assert.Equal(460800, session.Transport.BaudRate);
+            Assert.True((await FlashWriter.WriteAsync(session, 0x10000, data, new FlashWriteOptions { Compress = false })).Verified);
+            Assert.Equal(data, await FlashReader.ReadAsync(session, 0x10000, data.Length));
+        });
+    }
+
+    [Fact]
+    public async Task AChipSilentAfterTheBaudChangeIsReportedWithTheRateToUse()
+    {
+        // QEMU's ESP32 stops after CHANGE_BAUDRATE (its UART model); the engine finds the chip silent at both rates.
+        await QemuChip.RunAsync("esp32", null, async qemu =>
+        {
+            var ex = await Assert.ThrowsAsync<Protocol.Errors.EspException>(() => qemu.ConnectAsync(stub: false, baud: 460800));
+            Assert.Equal(Protocol.Errors.EspErrorCode.BaudChangeFailed, ex.Code);
+            Assert.Contains("460800 Bd", ex.Message);
+            Assert.DoesNotContain("timeout", ex.Message + ex.Help, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("-b 115200", ex.Help);
+        });
     }
 }

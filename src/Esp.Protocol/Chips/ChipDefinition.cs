@@ -108,8 +108,8 @@ public sealed record SpiPadEfuses(uint ClkQDCsRegister, uint HdRegister)
 
 /// <summary>
 /// How many requests of one kind may be sent before their replies arrive. A window above 1 is data with evidence: it
-/// was run on the real loader code (docs/fidelity.md) and every request of such a window fits the UART's 128-byte
-/// receive FIFO, so none can be lost while the loader is busy. Replies are committed a whole window at a time, and a
+/// was run on the real loader code (docs/fidelity.md), and the whole window fits the loader's receive ring even if
+/// every byte is escaped, so none can be lost however long the loader is busy. Replies are committed a whole window at a time, and a
 /// window with a missing or failed reply is drained and run again one request at a time (RequestPipeline).
 /// </summary>
 public sealed record LoaderWindows(int ReadReg, int ReadFlashSlow, int FlashMd5)

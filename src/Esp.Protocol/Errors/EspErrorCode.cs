@@ -43,6 +43,7 @@ public enum EspErrorCode
     WrongBootMode = 2011,
     InvalidPortUri = 2012,
     StubNotRunning = 2013,
+    BaudChangeFailed = 2014,
 
     // 3xxx: the chip answered, but with an error.
     RomError = 3001,

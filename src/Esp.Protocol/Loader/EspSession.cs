@@ -368,11 +368,55 @@ public sealed partial class EspSession : IAsyncDisposable
                 sent = (uint)((ulong)baud * est / reference);
             }
         }
-        await Commands.ExecuteAsync(Opcode.ChangeBaudrate, Request.Words(sent, IsStub ? (uint)Transport.BaudRate : 0), cancellationToken: ct).ConfigureAwait(false);
+        int old = Transport.BaudRate;
+        await Commands.ExecuteAsync(Opcode.ChangeBaudrate, Request.Words(sent, IsStub ? (uint)old : 0), cancellationToken: ct).ConfigureAwait(false);
+        await SwitchHostBaudAsync(baud, ct).ConfigureAwait(false);
+        if (await AnswersAsync(ct).ConfigureAwait(false))
+        {
+            Log($"Changed baud rate to {baud}.");
+            return;
+        }
+
+        // Silent at the new rate. If the chip never switched, it still answers at the old one.
+        await SwitchHostBaudAsync(old, ct).ConfigureAwait(false);
+        if (await AnswersAsync(ct).ConfigureAwait(false))
+        {
+            Log($"Warning: the chip did not take {baud} Bd; continuing at {old} Bd.");
+            return;
+        }
+        throw new EspException(EspErrorCode.BaudChangeFailed,
+            $"After switching to {baud} Bd the chip stopped answering, at {baud} Bd and at {old} Bd.",
+            $"Connect at a rate this link carries: -b {old} (EspBaud={old}) or another lower rate, then reset the chip.");
+    }
+
+    private async Task SwitchHostBaudAsync(int baud, CancellationToken ct)
+    {
         await Transport.SetBaudRateAsync(baud, ct).ConfigureAwait(false);
         await Task.Delay(50, ct).ConfigureAwait(false);
         Link.DiscardInput();
-        Log($"Changed baud rate to {baud}.");
+    }
+
+    /// <summary>Whether the loader answers a READ_REG (any well-formed reply, a refusal included) at the host's rate.</summary>
+    private async Task<bool> AnswersAsync(CancellationToken ct)
+    {
+        var timeout = Max(TimeSpan.FromMilliseconds(300), LinkAllowance(64));
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            try
+            {
+                await Commands.ExecuteAsync(Opcode.ReadReg, Request.Words(ProtocolConstants.ChipDetectMagicRegister), timeout: timeout, cancellationToken: ct).ConfigureAwait(false);
+                return true;
+            }
+            catch (EspCommandException)
+            {
+                return true;
+            }
+            catch (EspException ex) when (ex.Code is EspErrorCode.Timeout or EspErrorCode.ProtocolViolation)
+            {
+                await Link.DrainAsync(TimeSpan.FromMilliseconds(50), ct).ConfigureAwait(false);
+            }
+        }
+        return false;
     }
 
     /// <summary>Makes the SPI flash usable: SPI_ATTACH (ROM), size detection and SPI_SET_PARAMS.</summary>

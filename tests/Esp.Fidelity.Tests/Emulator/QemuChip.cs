@@ -70,6 +70,64 @@ public sealed class QemuChip : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="test"/> on a fresh emulator; reruns it on another fresh one (at most <paramref name="attempts"/>
+    /// times in all) only when it failed because QEMU's ESP32-C3 lost the UART interrupt (<see cref="LostUartInterruptAsync"/>).
+    /// Any other failure fails the test at once.
+    /// </summary>
+    public static async Task RunAsync(string chip, byte[]? flash, Func<QemuChip, Task> test, int attempts = 6)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var qemu = await StartAsync(chip, flash);
+            try
+            {
+                await test(qemu);
+                return;
+            }
+            catch (Exception) when (attempt < attempts)
+            {
+                if (!await qemu.LostUartInterruptAsync()) throw;
+                Console.WriteLine($"QEMU {chip} lost its UART interrupt (attempt {attempt}); running the test again on a fresh emulator.");
+            }
+            finally
+            {
+                await qemu.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when the emulated ESP32-C3 shows a defect of QEMU's interrupt model, not of the code it runs: UART0 holds a
+    /// pending, enabled interrupt (bytes wait in its FIFO), routed to a level-triggered CPU line that is enabled, yet the
+    /// CPU has no interrupt pending, so neither the ROM nor the stub ever reads those bytes. (Seen when bytes arrive while
+    /// the UART interrupt handler runs: QEMU does not raise the line again once the handler has lowered its threshold.)
+    /// </summary>
+    public async Task<bool> LostUartInterruptAsync()
+    {
+        if (Chip != "esp32c3" || _stopped) return false;
+        var mon = Path.Combine(_run, $"{Chip}-{QemuPort}.mon");
+        try
+        {
+            for (int sample = 0; sample < 2; sample++)
+            {
+                if (sample > 0) await Task.Delay(200);
+                uint pending = await QemuMonitor.ReadWordAsync(mon, 0x60000008);       // UART0 INT_ST
+                int line = (int)(await QemuMonitor.ReadWordAsync(mon, 0x600C2054) & 0x1F); // UART0 → CPU interrupt
+                uint enabled = await QemuMonitor.ReadWordAsync(mon, 0x600C2104);       // CPU_INT_ENABLE
+                uint levelType = await QemuMonitor.ReadWordAsync(mon, 0x600C2108);     // CPU_INT_TYPE (0 = level)
+                uint mip = await QemuMonitor.ReadCpuRegisterAsync(mon, "mip");
+                bool lost = pending != 0 && line != 0 && (enabled >> line & 1) == 1 && (levelType >> line & 1) == 0 && (mip >> line & 1) == 0;
+                if (!lost) return false;
+            }
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Connect options for the engine: no reset lines on QEMU, 115200 Bd unless asked, ROM unless <paramref name="stub"/>.</summary>
     public ConnectOptions Options(bool stub, int baud = 115200, Action<string>? log = null) => new()
     {

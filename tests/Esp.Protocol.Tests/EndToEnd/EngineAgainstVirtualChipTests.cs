@@ -379,6 +379,38 @@ public class EngineAgainstVirtualChipTests
         await chip.DisposeAsync();
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ABaudChangeTheChipDidNotTakeFallsBackToTheOldRate(bool stub)
+    {
+        await using var chip = new VirtualChip(new VirtualChipOptions { Chip = "esp32c3", BaudChange = BaudChangeBehaviour.Ignore });
+        var log = new List<string>();
+        await using var session = await Loader.EspSession.ConnectAsync(new Loader.ConnectOptions
+        {
+            Port = "sim", Transport = Esp.Simulator.Link.SimulatorPort.Connect(chip), Chip = "esp32c3", Baud = 921600,
+            NoStub = !stub, Log = log.Add,
+        });
+        Assert.Equal(115200, session.Transport.BaudRate);
+        Assert.Contains(log, l => l.Contains("did not take 921600 Bd; continuing at 115200 Bd", StringComparison.Ordinal));
+        var data = Random(3000, 9);
+        Assert.True((await FlashWriter.WriteAsync(session, 0x10000, data)).Verified);
+    }
+
+    [Fact]
+    public async Task AChipSilentAfterTheBaudChangeIsACodedErrorThatNamesTheRate()
+    {
+        await using var chip = new VirtualChip(new VirtualChipOptions { Chip = "esp32", BaudChange = BaudChangeBehaviour.Silent });
+        var ex = await Assert.ThrowsAsync<EspException>(() => Loader.EspSession.ConnectAsync(new Loader.ConnectOptions
+        {
+            Port = "sim", Transport = Esp.Simulator.Link.SimulatorPort.Connect(chip), Chip = "esp32", Baud = 460800, NoStub = true,
+        }));
+        Assert.Equal(EspErrorCode.BaudChangeFailed, ex.Code);
+        Assert.Contains("460800 Bd", ex.Message);
+        Assert.DoesNotContain("timeout", ex.Message + ex.Help, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("-b 115200", ex.Help);
+    }
+
     private static async Task WaitFor(Func<bool> condition)
     {
         for (int i = 0; i < 200 && !condition(); i++) await Task.Delay(10);
