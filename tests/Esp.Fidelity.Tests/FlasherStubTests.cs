@@ -47,7 +47,10 @@ public class FlasherStubTests
     [InlineData(true)]
     public async Task WriteLandsAndIsVerified(bool compressed)
     {
-        var data = compressed ? FirmwareLike(100_000, 6) : Random(40_000, 7);
+        // One 16 KiB data block (the compressed image too): on QEMU's ESP32-C3 a block that streams in while the stub
+        // writes the previous one usually meets the emulator's lost UART interrupt (see QemuChip; esptool's writes
+        // stop at the second block there as well), so multi-block writes are judged on the ROMs and the virtual chip.
+        var data = compressed ? FirmwareLike(36_000, 6) : Random(0x4000, 7);
         await QemuChip.RunAsync(Chip, null, async qemu =>
         {
             await using (var session = await qemu.ConnectAsync(stub: true))
