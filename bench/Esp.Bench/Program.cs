@@ -3,13 +3,14 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using Esp.Bench;
 
-// Esp.Bench: figures for issue 5.
+// Esp.Bench: performance figures, each next to the method it beats, in one run (docs/performance.md).
 //   dotnet run -c Release --project bench/Esp.Bench                 link-model harness + quick CPU loops
 //   dotnet run -c Release --project bench/Esp.Bench -- --cpu        quick CPU loops only
 //   dotnet run -c Release --project bench/Esp.Bench -- --cpu --bdn  BenchmarkDotNet suite (ShortRun)
 //   --quick   smaller images (256 KiB, 16 KiB dump) for a fast smoke run;  --chip KEY  (default esp32c3)
 //   --zlevel N  use zlib level N for compressed writes
 //   --zprobe  zlib size and time of 4 MiB firmware-like data at each zlib level (as FlashWriter compresses)
+//   --qemu [--esptool "COMMAND"] [--reps N]   dotnet esp and esptool side by side on QEMU's real ROMs and stub
 bool cpu = args.Contains("--cpu"), bdn = args.Contains("--bdn"), quick = args.Contains("--quick");
 int ci = Array.IndexOf(args, "--chip");
 string chip = ci >= 0 && ci + 1 < args.Length ? args[ci + 1] : "esp32c3";
@@ -38,6 +39,17 @@ if (args.Contains("--zprobe"))
     }
     Esp.Protocol.Operations.FlashWriter.ZLibLevel = saved;
     return 0;
+}
+if (args.Contains("--qemu"))
+{
+    int ei = Array.IndexOf(args, "--esptool"), ri = Array.IndexOf(args, "--reps");
+    var qtable = new Table();
+    await new QemuBench(qtable, ei >= 0 ? args[ei + 1] : null, ri >= 0 ? int.Parse(args[ri + 1]) : 3).RunAsync();
+    Console.WriteLine();
+    Console.WriteLine($"Esp.Bench --qemu — {Environment.ProcessorCount} cores, {CpuModel()}, .NET {Environment.Version}");
+    Console.WriteLine();
+    qtable.Print(Console.Out);
+    return qtable.Rows.Any(r => r.Met == false) ? 1 : 0;
 }
 if (cpu && bdn)
 {

@@ -27,8 +27,8 @@ public class CliTests
         Path.Combine(Path.GetDirectoryName(QemuChip.Script)!, "rom", chip == "esp32" ? "esp32-v3-rom.bin" : "esp32c3-rom.bin");
 
     [Theory]
-    [InlineData("esp32", 16384)]  // 8 READ_REGs in flight
-    [InlineData("esp32c3", 4096)] // one at a time
+    [InlineData("esp32", 16384)]   // windows of 8 READ_REGs
+    [InlineData("esp32c3", 16384)]
     public async Task DumpMemGivesTheMaskRomByteForByte(string chip, int size)
     {
         // The emulator runs the ROM image Espressif ships: dump_mem of it must be exactly that file.

@@ -236,6 +236,11 @@ public static class ChipDatabase
     {
         Key = "esp32c3", Name = "ESP32-C3", ImageChipId = 5,
         MagicValues = [0x6921506F, 0x1B31506F, 0x4881606F, 0x4361606F], DetectBySecurityInfo = true,
+        // The C3 ROM queues what arrives while it works in a 2048-byte ring (its code, and measured under QEMU); a
+        // whole window is sent at once and the next only when every reply is in, which QEMU's C3 takes (5 dumps of
+        // 16384 READ_REGs, 3 reads of 1024 READ_FLASH_SLOWs, nothing lost) where sliding windows make it lose its UART
+        // interrupt (docs/fidelity.md). Same sizes as the ESP32: far inside the ring even if every byte is escaped.
+        RomWindows = new LoaderWindows(ReadReg: 8, ReadFlashSlow: 6, FlashMd5: 4),
         Spi = NewSpi(0x60002000),
         MemoryMap =
         [
