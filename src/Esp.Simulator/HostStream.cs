@@ -29,6 +29,7 @@ internal sealed class HostStream : Stream
             if (n >= 0) return n;
             var left = deadline == long.MaxValue ? Timeout.Infinite : (int)Math.Max(0, deadline - Environment.TickCount64);
             if (left == 0) throw new TimeoutException("No data from the virtual chip within the read timeout.");
+            if (wait == 0) { Thread.Yield(); continue; }
             _chip.TxSignal.Wait(wait == Timeout.Infinite ? left : left == Timeout.Infinite ? wait : Math.Min(wait, left));
         }
     }
@@ -45,6 +46,7 @@ internal sealed class HostStream : Stream
             if (_closed != 0) return 0;
             var n = _chip.TryHostRead(buffer.Span, out var wait);
             if (n >= 0) return n;
+            if (wait == 0) { await Task.Yield(); continue; }
             await _chip.TxSignal.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
         }
     }

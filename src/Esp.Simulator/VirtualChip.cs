@@ -249,7 +249,10 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Copies due bytes; returns -1 (with a wait hint) when nothing is due yet, 0 at end of stream.</summary>
+    /// <summary>
+    /// Copies due bytes; returns -1 (with a wait hint) when nothing is due yet, 0 at end of stream. A hint of 0 means
+    /// the next bytes are due within two milliseconds: the reader should yield and try again rather than sleep.
+    /// </summary>
     internal int TryHostRead(Span<byte> buffer, out int waitMs)
     {
         waitMs = Timeout.Infinite;
@@ -261,7 +264,8 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
             var c = _tx.Peek();
             if (c.Due > now)
             {
-                waitMs = (int)Math.Max(1, (c.Due - now) * 1000 / Stopwatch.Frequency);
+                long ms = (c.Due - now) * 1000 / Stopwatch.Frequency;
+                waitMs = ms > 2 ? (int)(ms - 1) : 0;
                 return -1;
             }
             int n = 0;
@@ -337,7 +341,7 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
                         arrived = c.Due;
                         return b;
                     }
-                    Monitor.Wait(_rxLock, (int)Math.Max(1, (c.Due - now) * 1000 / Stopwatch.Frequency));
+                    WaitFor(c.Due - now);
                 }
                 else Monitor.Wait(_rxLock);
             }
@@ -474,7 +478,7 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
                     long now = Now;
                     if ((due is { } d && d <= now) || now >= deadline || _disposed || _control.Count > 0) break;
                     long wake = Math.Min(deadline, due ?? deadline);
-                    Monitor.Wait(_rxLock, (int)Math.Clamp((wake - now) * 1000 / Stopwatch.Frequency, 1, 50));
+                    WaitFor(Math.Min(wake - now, Ticks(TimeSpan.FromMilliseconds(50))));
                 }
             }
             if (due is not { } arrived || arrived - last >= tout) break;
@@ -501,6 +505,18 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
         {
             lock (_rxLock) _chipWaitingForInput = false;
         }
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="ticks"/> with <c>_rxLock</c> held (released while waiting). The last two
+    /// milliseconds are spun rather than slept: timer waits overshoot by about a millisecond, which would add a
+    /// millisecond to every frame of a simulated link.
+    /// </summary>
+    private void WaitFor(long ticks)
+    {
+        long ms = ticks * 1000 / Stopwatch.Frequency;
+        if (ms > 2) Monitor.Wait(_rxLock, (int)(ms - 1));
+        else Monitor.Wait(_rxLock, 0);
     }
 
     private void ChipSleep(TimeSpan t)

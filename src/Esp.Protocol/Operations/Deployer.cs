@@ -71,10 +71,20 @@ public static class Deployer
                 plan.Add(new DeployPlanEntry(image, DeployAction.Skip, []));
                 continue;
             }
-            var blocks = await DifferingAsync(session, image, Split(image, image.Address, image.Data.Length, options.BlockSize), ct).ConfigureAwait(false);
+            var blocks = await DifferingAsync(session, image, Split(image, image.Address, image.Data.Length, options.BlockSize), whole[i], ct).ConfigureAwait(false);
             var sectors = new List<(uint Address, int Length)>();
-            foreach (var (a, l) in blocks)
-                sectors.AddRange(await DifferingAsync(session, image, Split(image, a, l, options.SectorSize), ct).ConfigureAwait(false));
+            foreach (var (a, l, chipMd5) in blocks)
+            {
+                var parts = Split(image, a, l, options.SectorSize);
+                if (chipMd5 == ErasedMd5(l))
+                {
+                    // Erased flash (a first deploy): every sector of the image that is not itself erased differs, which
+                    // needs no MD5 exchange per sector to find out.
+                    sectors.AddRange(parts.Where(p => image.Data.AsSpan((int)(p.Address - image.Address), p.Length).IndexOfAnyExcept((byte)0xFF) >= 0));
+                    continue;
+                }
+                sectors.AddRange((await DifferingAsync(session, image, parts, null, ct).ConfigureAwait(false)).Select(d => (d.Address, d.Length)));
+            }
             var ranges = Coalesce(sectors);
             bool all = ranges.Count == 1 && ranges[0].Address == image.Address && ranges[0].Length == image.Data.Length;
             plan.Add(new DeployPlanEntry(image, all ? DeployAction.WriteAll : DeployAction.WriteChanged, ranges));
@@ -197,19 +207,33 @@ public static class Deployer
         return parts;
     }
 
-    private static async Task<List<(uint Address, int Length)>> DifferingAsync(EspSession session, DeployImage image,
-        List<(uint Address, int Length)> parts, CancellationToken ct)
+    /// <summary>
+    /// The parts whose flash differs from the image, with the chip's MD5 of each. A single part is the range whose MD5
+    /// the caller already has (<paramref name="knownMd5"/>), known to differ.
+    /// </summary>
+    private static async Task<List<(uint Address, int Length, string? ChipMd5)>> DifferingAsync(EspSession session, DeployImage image,
+        List<(uint Address, int Length)> parts, string? knownMd5, CancellationToken ct)
     {
-        if (parts.Count == 1) return parts;
+        if (parts.Count == 1) return [(parts[0].Address, parts[0].Length, knownMd5)];
         var md5s = await FlashMd5.ComputeManyAsync(session, parts.Select(p => (p.Address, (uint)p.Length)).ToList(), ct: ct).ConfigureAwait(false);
-        var differing = new List<(uint, int)>();
+        var differing = new List<(uint, int, string?)>();
         for (int i = 0; i < parts.Count; i++)
         {
             var (a, l) = parts[i];
-            if (md5s[i] != FlashMd5.Of(image.Data.AsSpan((int)(a - image.Address), l))) differing.Add(parts[i]);
+            if (md5s[i] != FlashMd5.Of(image.Data.AsSpan((int)(a - image.Address), l))) differing.Add((a, l, md5s[i]));
         }
         return differing;
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> ErasedMd5s = new();
+
+    /// <summary>The MD5 of <paramref name="length"/> erased (0xFF) bytes.</summary>
+    private static string ErasedMd5(int length) => ErasedMd5s.GetOrAdd(length, n =>
+    {
+        var erased = new byte[n];
+        Array.Fill(erased, (byte)0xFF);
+        return FlashMd5.Of(erased);
+    });
 
     private static List<(uint Address, int Length)> Coalesce(List<(uint Address, int Length)> ranges)
     {

@@ -293,6 +293,25 @@ public class EngineAgainstVirtualChipTests
         Assert.Equal(image, c.Chip.Flash.Read(0x100000, image.Length));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AFirstDeployToErasedFlashNeedsNoMd5PerSector(bool stub)
+    {
+        // Erased flash: the planner's block MD5s show it, so it takes the differing sectors from the image itself (its
+        // own erased sectors need no write) instead of asking the chip for every sector's MD5.
+        await using var c = await SimConnection.OpenAsync("esp32c3", stub);
+        var image = Random(256 * 1024, 22);
+        Array.Fill(image, (byte)0xFF, 0x21000, 0x2000); // two erased sectors inside the image
+        long md5Before = c.Chip.Statistics.Commands(0x13);
+        var result = await Deployer.DeployAsync(c.Session, [new DeployImage("app", 0x100000, image)]);
+        // Planning: the image and its four 64 KiB blocks; then each written range's check and the image's after writing.
+        Assert.Equal(1 + 4 + 2 + 1, c.Chip.Statistics.Commands(0x13) - md5Before);
+        Assert.Equal([(0x100000u, 0x21000), (0x123000u, 0x1D000)], result.Images[0].WrittenRanges);
+        Assert.True(result.Images[0].Verified);
+        Assert.Equal(image, c.Chip.Flash.Read(0x100000, image.Length));
+    }
+
     [Fact]
     public async Task RomWriteIntoProtectedBlocksIsNotReportedAsDone()
     {
