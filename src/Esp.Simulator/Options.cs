@@ -133,6 +133,8 @@ public sealed record VirtualChipOptions
     public int FlashCryptCnt { get; init; }
     /// <summary>Extra GET_SECURITY_INFO flag bits (secure boot etc.).</summary>
     public uint SecurityFlags { get; init; }
+    /// <summary>eFuse words to set over the chip's defaults (address → value), e.g. a security bit.</summary>
+    public IReadOnlyDictionary<uint, uint> EfuseWords { get; init; } = new Dictionary<uint, uint>();
     /// <summary>Magic word at 0x40001000; null = per-chip default.</summary>
     public uint? MagicValue { get; init; }
 

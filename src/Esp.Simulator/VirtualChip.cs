@@ -86,6 +86,7 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
         _revision = options.Revision ?? Identity.DefaultRevision(ChipKey);
         var mac = Identity.ParseMac(options.Mac ?? Identity.DefaultMacs[ChipKey]);
         var efuse = Identity.Efuse(_profile, mac, _revision);
+        foreach (var (address, value) in options.EfuseWords) efuse[address] = value;
         var resetRegs = Identity.ResetRegisters(_profile, _revision, options.StartInDownloadMode, options.Peripherals == PeripheralProfile.QemuLike);
         _chipBaud = options.InitialBaud;
         _bus = new MemoryBus(_profile, Flash, options.MagicValue ?? _profile.Magic, efuse, resetRegs, UartClkdiv);

@@ -115,6 +115,7 @@ public static class ChipDatabase
     public static readonly ChipDefinition Esp32S2 = new()
     {
         Key = "esp32s2", Name = "ESP32-S2", ImageChipId = 2,
+        HasUsbOtg = true,
         MagicValues = [0x000007C6],
         Spi = NewSpi(0x3F402000),
         MemoryMap =
@@ -153,6 +154,7 @@ public static class ChipDatabase
     public static readonly ChipDefinition Esp32S3 = new()
     {
         Key = "esp32s3", Name = "ESP32-S3", ImageChipId = 9,
+        HasUsbOtg = true,
         MagicValues = [0x00000009], DetectBySecurityInfo = true,
         Spi = NewSpi(0x60002000),
         MemoryMap =
@@ -199,6 +201,8 @@ public static class ChipDatabase
     public static readonly ChipDefinition Esp32C2 = new()
     {
         Key = "esp32c2", Name = "ESP32-C2", ImageChipId = 12,
+        // esptool: the flasher stub no longer supports revision 0 (ECO0).
+        StubRefusal = (chip, read) => chip.ReadRevision(read) == 0 ? "revision v0.0 (ECO0), which the flasher stub does not support" : null,
         MagicValues = [0x6F51306F, 0x7C41A06F, 0x0C21E06F], DetectBySecurityInfo = true,
         Spi = NewSpi(0x60002000),
         MemoryMap =
@@ -235,6 +239,8 @@ public static class ChipDatabase
     public static readonly ChipDefinition Esp32C3 = new()
     {
         Key = "esp32c3", Name = "ESP32-C3", ImageChipId = 5,
+        // esptool: no stub with Secure Boot on (eFuse EFUSE_RD_REPEAT_DATA2, SECURE_BOOT_EN).
+        StubRefusal = (_, read) => (read(0x60008838) & (1u << 20)) != 0 ? "Secure Boot enabled, where the flasher stub does not run" : null,
         MagicValues = [0x6921506F, 0x1B31506F, 0x4881606F, 0x4361606F], DetectBySecurityInfo = true,
         // The C3 ROM queues what arrives while it works in a 2048-byte ring (its code, and measured under QEMU); a
         // whole window is sent at once and the next only when every reply is in, which QEMU's C3 takes (5 dumps of
@@ -390,6 +396,7 @@ public static class ChipDatabase
     public static readonly ChipDefinition Esp32P4 = new()
     {
         Key = "esp32p4", Name = "ESP32-P4", ImageChipId = 18,
+        HasUsbOtg = true,
         // 0x0, 0x0ADDBAD0: esptool v4.8.1; 0x07039AD9: esptool-js only.
         MagicValues = [0x00000000, 0x0ADDBAD0, 0x07039AD9], DetectBySecurityInfo = true,
         Spi = NewSpi(0x5008D000),

@@ -212,6 +212,24 @@ public sealed record ChipDefinition
     public BitField[]? PsramVendor { get; init; }
     /// <summary>True when esptool reads a 16-bit MAC_EXT from the high half of MAC word 1 and prints an EUI-64 (C5, C6, H2).</summary>
     public bool HasMacExt { get; init; }
+
+    /// <summary>
+    /// True when the ROM can also talk over the chip's own USB-OTG port (S2, S3, P4). Through that port the loaders take
+    /// data in 2 KiB blocks (esptool: the port's USB id is Espressif's with the chip id as product id).
+    /// </summary>
+    public bool HasUsbOtg { get; init; }
+
+    /// <summary>
+    /// Why the flasher stub must not run on this chip as connected (register reads → reason, null when it may), as
+    /// esptool decides: e.g. an ESP32-C3 with Secure Boot, an ESP32-C2 of revision 0.
+    /// </summary>
+    internal Func<ChipDefinition, Func<uint, uint>, string?>? StubRefusal { get; init; }
+
+    /// <summary><see cref="StubRefusal"/> against an asynchronous register reader; null when the stub may run.</summary>
+    public Task<string?> StubRefusalAsync(Func<uint, Task<uint>> readRegister, CancellationToken cancellationToken = default) =>
+        StubRefusal is { } rule
+            ? RegisterReads.EvaluateAsync(read => rule(this, read), readRegister, cancellationToken)
+            : Task.FromResult<string?>(null);
     /// <summary>Where esptool reads the flash supply voltage (ESP32, S2, S3); null when it reports "not supported".</summary>
     public FlashVoltageSources? FlashVoltage { get; init; }
     /// <summary>ESP32 only: eFuse SPI pad configuration used for the ROM SPI_ATTACH.</summary>

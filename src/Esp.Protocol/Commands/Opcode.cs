@@ -42,6 +42,8 @@ public static class ProtocolConstants
     public const int FlashSectorSize = 0x1000;
     public const int FlashBlockSize = 0x10000;
     public const int ReadFlashPacketSize = 0x1000;
+    /// <summary>Data block size (RAM and flash) through the chip's USB-OTG port.</summary>
+    public const int UsbOtgBlockSize = 0x800;
     public const int RomDefaultBaud = 115200;
     public const uint ChipDetectMagicRegister = 0x40001000;
 

@@ -47,8 +47,15 @@ public sealed partial class EspSession : IAsyncDisposable
     /// <summary>Requests the loader takes in flight: the ROM's as its chip record says, the stub's one at a time.</summary>
     public LoaderWindows Windows => Options.Windows ?? (IsStub ? LoaderWindows.LockStep : Chip.RomWindows);
 
+    /// <summary>True when the link is the chip's own USB-OTG port (Espressif's USB id with the chip id as product id).</summary>
+    public bool UsesUsbOtg => Chip.HasUsbOtg && Transport.UsbId is { Vid: 0x303A } id && id.Pid == Chip.ImageChipId;
+
     /// <summary>Largest *_DATA payload for flash writes.</summary>
-    public int FlashBlockSize => IsStub ? ProtocolConstants.StubFlashBlockSize : ProtocolConstants.RomFlashBlockSize;
+    public int FlashBlockSize => !IsStub ? ProtocolConstants.RomFlashBlockSize
+        : UsesUsbOtg ? ProtocolConstants.UsbOtgBlockSize : ProtocolConstants.StubFlashBlockSize;
+
+    /// <summary>Largest MEM_DATA payload.</summary>
+    public int RamBlockSize => UsesUsbOtg ? ProtocolConstants.UsbOtgBlockSize : ProtocolConstants.RamBlockSize;
 
     private void Log(string message) => Options.Log?.Invoke(message);
 
@@ -252,7 +259,7 @@ public sealed partial class EspSession : IAsyncDisposable
     public async Task WriteRamAsync(uint address, ReadOnlyMemory<byte> data, IProgress<EspProgress>? progress = null,
         string label = "load_ram", CancellationToken ct = default)
     {
-        int block = ProtocolConstants.RamBlockSize;
+        int block = RamBlockSize;
         uint blocks = (uint)((data.Length + block - 1) / block);
         await Commands.ExecuteAsync(Opcode.MemBegin, Request.Words((uint)data.Length, blocks, (uint)block, address), cancellationToken: ct).ConfigureAwait(false);
         for (uint seq = 0; seq < blocks; seq++)
@@ -300,6 +307,11 @@ public sealed partial class EspSession : IAsyncDisposable
     private async Task<StubImage?> ChooseStubAsync(CancellationToken ct)
     {
         if (Options.StubFile is not null) return StubImage.Load(Options.StubFile);
+        if (await Chip.StubRefusalAsync(a => ReadRegAsync(a, ct), ct).ConfigureAwait(false) is { } reason)
+        {
+            Log($"Warning: {Chip.Name} with {reason}; continuing with the ROM loader (--no-stub hides this warning).");
+            return null;
+        }
         int? revision = null;
         if (Chip.Revision is { } layout && Chip.Key == "esp32p4")
             revision = await layout.ReadAsync(a => ReadRegAsync(a, ct), ct).ConfigureAwait(false);

@@ -294,6 +294,58 @@ public class EngineAgainstVirtualChipTests
     }
 
     [Theory]
+    [InlineData("esp32c3", 0x60008838u, 1u << 20, 3, "Secure Boot")]  // esptool: no stub on a C3 with Secure Boot
+    [InlineData("esp32c2", 0u, 0u, 0, "revision v0.0")]               // esptool: the stub dropped the C2's ECO0
+    public async Task ChipsTheStubRefusesStayWithTheRomLoader(string chipKey, uint efuse, uint value, int revision, string reason)
+    {
+        var words = efuse == 0 ? new Dictionary<uint, uint>() : new Dictionary<uint, uint> { [efuse] = value };
+        await using var chip = new VirtualChip(new VirtualChipOptions { Chip = chipKey, EfuseWords = words, Revision = revision });
+        var log = new List<string>();
+        await using var session = await Loader.EspSession.ConnectAsync(new Loader.ConnectOptions
+        {
+            Port = "sim", Transport = Esp.Simulator.Link.SimulatorPort.Connect(chip), Chip = chipKey, Baud = 115200, Log = log.Add,
+        });
+        Assert.False(session.IsStub);
+        Assert.Equal(ChipMode.RomLoader, chip.Mode);
+        Assert.Contains(log, l => l.Contains(reason, StringComparison.Ordinal) && l.Contains("continuing with the ROM loader", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task OverTheChipsOwnUsbOtgPortDataGoesIn2KiBBlocks()
+    {
+        // esptool: an ESP32-S3 reached through its USB-OTG port (Espressif's VID, the chip id as PID) takes 0x800 blocks.
+        await using var chip = new VirtualChip(new VirtualChipOptions { Chip = "esp32s3" });
+        var blocks = new List<int>();
+        await using var session = await Loader.EspSession.ConnectAsync(new Loader.ConnectOptions
+        {
+            Port = "sim", Transport = new UsbIdTransport(Esp.Simulator.Link.SimulatorPort.Connect(chip), (0x303A, 9)),
+            Chip = "esp32s3", Baud = 115200,
+            Trace = e => { if (e.FromHost && e.Packet.Length > 8 && e.Packet.Span[1] is 0x07 or 0x03) blocks.Add(e.Packet.Length - 24); },
+        });
+        Assert.True(session.UsesUsbOtg);
+        var data = Random(0x3000, 23);
+        Assert.True((await FlashWriter.WriteAsync(session, 0x10000, data, new FlashWriteOptions { Compress = false })).Verified);
+        Assert.All(blocks, n => Assert.True(n <= 0x800, $"a {n}-byte block"));
+        Assert.Contains(0x800, blocks);
+        Assert.Equal(data, chip.Flash.Read(0x10000, data.Length));
+    }
+
+    /// <summary>A transport that reports a USB id (the virtual chip's port has none).</summary>
+    private sealed class UsbIdTransport(Esp.Protocol.Transport.IEspTransport inner, (int Vid, int Pid) id) : Esp.Protocol.Transport.IEspTransport
+    {
+        public string Name => inner.Name;
+        public int BaudRate => inner.BaudRate;
+        public bool SupportsLineControl => inner.SupportsLineControl;
+        public (int Vid, int Pid)? UsbId => id;
+        public Task SetBaudRateAsync(int baud, CancellationToken cancellationToken = default) => inner.SetBaudRateAsync(baud, cancellationToken);
+        public Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => inner.WriteAsync(data, cancellationToken);
+        public Task<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+        public void DiscardInput() => inner.DiscardInput();
+        public Task SetLinesAsync(bool? dtr, bool? rts, CancellationToken cancellationToken = default) => inner.SetLinesAsync(dtr, rts, cancellationToken);
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task AFirstDeployToErasedFlashNeedsNoMd5PerSector(bool stub)
