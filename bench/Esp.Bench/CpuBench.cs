@@ -14,7 +14,7 @@ public static class CpuWork
     public static (EspSession Session, SinkTransport Sink) SinkSession()
     {
         var sink = new SinkTransport();
-        var session = EspSession.Attach(sink, ChipDatabase.Get("esp32c3"), isStub: true, flashAttached: true);
+        var session = EspSession.Attach(sink, ChipDatabase.Get("esp32c3"), stub: true, flashAttached: true);
         return (session, sink);
     }
 
@@ -22,7 +22,7 @@ public static class CpuWork
     public static FlashWriteResult WriteToSink(EspSession session, SinkTransport sink, byte[] data, bool? compress = null)
     {
         sink.Md5 = MD5.HashData(data); // callers pass word-aligned data
-        return FlashWriter.WriteAsync(session, 0, data, new FlashWriteOptions { Compress = compress }).GetAwaiter().GetResult();
+        return FlashWriter.WriteAsync(session, 0, data, Settings.Write with { Compress = compress }).GetAwaiter().GetResult();
     }
 
     public static int SlipRoundTrip(byte[] payload, byte[] encoded, SlipDecoder decoder)
@@ -82,7 +82,7 @@ public static class QuickCpu
             var r = CpuWork.WriteToSink(session, sink, img);
             long m1 = GC.GetTotalAllocatedBytes(true);
             long big = m1 - m0, one = a1 - a0;
-            int block = session.FlashBlockSize;
+            int block = session.Loader.FlashBlockSize;
             table.Add($"6. allocations, FlashWriter.WriteAsync 16 MiB {name}", "GC.GetTotalAllocatedBytes delta (1 MiB write for comparison)",
                 $"{big / 1024.0:0.0} KiB for 16 MiB ({big * 100.0 / img.Length:0.00} % of the image), {one / 1024.0:0.0} KiB for 1 MiB; {(r.Compressed ? "compressed" : "plain")}",
                 $"< 2 × block ({2 * block / 1024} KiB) + per-packet bookkeeping; not ∝ image", big < img.Length / 16, "CPU");

@@ -55,7 +55,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
         // 2. compressible write
         var fw = Data.FirmwareLike(Mib, 2);
         var c = await TimedWriteAsync(s, 0x200000, fw);
-        double zr = (double)FlashWriter.Deflate(fw).Length / fw.Length;
+        double zr = (double)FlashWriter.Deflate(fw, Settings.ZLibLevel).Length / fw.Length;
         table.Add($"2. write_flash {SizeLabel} firmware-like, default settings (stub)", "payload rate ÷ (baud/10)",
             $"{c.Rate / WireLimit:0.00} × wire (zlib size {zr * 100:0} %, compressed: {(c.Result.Compressed ? "yes" : "no")}, {c.Seconds:0.00} s)",
             "≥ 1.5 ×", c.Rate / WireLimit >= 1.5, l);
@@ -85,35 +85,35 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
         const uint at = 0x400000;
         rig.Chip.Flash.Load(at, a);
         sw.Restart();
-        var full = await FlashWriter.WriteAsync(s, at, b);
+        var full = await FlashWriter.WriteAsync(s, at, b, Settings.Write);
         var tFull = sw.Elapsed;
         rig.Chip.Flash.Load(at, a);
-        long sent0 = s.Link.BytesWritten + s.Link.BytesRead;
+        long sent0 = s.WireBytesSent + s.WireBytesReceived;
         sw.Restart();
         var dep = await Deployer.DeployAsync(s, [new DeployImage("app", at, b)]);
         var tDep = sw.Elapsed;
         Check(rig.Chip.Flash.Read(at, b.Length), b, "deploy");
         double ratio = tFull / tDep;
         table.Add($"5. deploy {SizeLabel} after a one-sector change vs full write", "full write time ÷ deploy time (same link, same run)",
-            $"{ratio:0.0} × ({tFull.TotalSeconds:0.00} s vs {tDep.TotalSeconds:0.000} s; deploy wrote {dep.BytesWritten} B, {s.Link.BytesWritten + s.Link.BytesRead - sent0} B on the wire)",
+            $"{ratio:0.0} × ({tFull.TotalSeconds:0.00} s vs {tDep.TotalSeconds:0.000} s; deploy wrote {dep.BytesWritten} B, {s.WireBytesSent + s.WireBytesReceived - sent0} B on the wire)",
             "≥ 10 ×", ratio >= 10, l);
         _ = full;
 
         var md5Before = rig.Chip.Statistics.Commands(0x13);
         long writesBefore = WriteCommands(rig.Chip);
-        long wire0 = s.Link.BytesWritten + s.Link.BytesRead;
+        long wire0 = s.WireBytesSent + s.WireBytesReceived;
         var same = await Deployer.DeployAsync(s, [new DeployImage("app", at, b)]);
         long md5s = rig.Chip.Statistics.Commands(0x13) - md5Before, writes = WriteCommands(rig.Chip) - writesBefore;
         table.Add("5. deploy with nothing changed", "SPI_FLASH_MD5 and FLASH_* commands seen by the chip",
-            $"{md5s} MD5 exchange(s), {writes} write commands, {s.Link.BytesWritten + s.Link.BytesRead - wire0} B on the wire ({same.Images[0].Action})",
+            $"{md5s} MD5 exchange(s), {writes} write commands, {s.WireBytesSent + s.WireBytesReceived - wire0} B on the wire ({same.Images[0].Action})",
             "1 MD5, no write", md5s == 1 && writes == 0, l);
 
         // 7. verify_flash 4 MiB, no difference
         var big = Data.FirmwareLike(4 * 1024 * 1024, 7);
         rig.Chip.Flash.Load(0x800000, big);
-        long bw = s.Link.BytesWritten, br = s.Link.BytesRead;
+        long bw = s.WireBytesSent, br = s.WireBytesReceived;
         var ok = await FlashVerifier.VerifyAsync(s, 0x800000, big, diff: true);
-        long wire = s.Link.BytesWritten - bw + s.Link.BytesRead - br;
+        long wire = s.WireBytesSent - bw + s.WireBytesReceived - br;
         if (!ok.Matched) throw new InvalidOperationException("verify 4 MiB did not match.");
         table.Add("7. verify_flash --diff 4 MiB, no difference", "bytes on the wire (both directions)", $"{wire} B (a read-back would move ≥ {4 * 1024 * 1024:N0} B)",
             "< 1 KiB", wire < 1024, l);
@@ -256,7 +256,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
     private static async Task<Timed> TimedWriteAsync(EspSession s, uint address, byte[] data)
     {
         var sw = Stopwatch.StartNew();
-        var r = await FlashWriter.WriteAsync(s, address, data);
+        var r = await FlashWriter.WriteAsync(s, address, data, Settings.Write);
         double t = sw.Elapsed.TotalSeconds;
         return new Timed(r, t, data.Length / t);
     }

@@ -14,30 +14,27 @@ using Esp.Bench;
 bool cpu = args.Contains("--cpu"), bdn = args.Contains("--bdn"), quick = args.Contains("--quick");
 int ci = Array.IndexOf(args, "--chip");
 string chip = ci >= 0 && ci + 1 < args.Length ? args[ci + 1] : "esp32c3";
-int zi = Array.IndexOf(args, "--zlevel"); // try another FlashWriter.ZLibLevel
-if (zi >= 0 && zi + 1 < args.Length) Esp.Protocol.Operations.FlashWriter.ZLibLevel = int.Parse(args[zi + 1]);
+int zi = Array.IndexOf(args, "--zlevel"); // try another zlib level for compressed writes
+if (zi >= 0 && zi + 1 < args.Length) Settings.ZLibLevel = int.Parse(args[zi + 1]);
 
 if (args.Contains("--zprobe"))
 {
     var fwp = Data.FirmwareLike(4 * 1024 * 1024, 2);
-    // FlashWriter.Deflate is what a compressed write sends: 128 KiB chunks compressed on all cores (pigz style).
-    int saved = Esp.Protocol.Operations.FlashWriter.ZLibLevel;
+    // FlashWriter.Deflate is what a compressed write sends: 256 KiB chunks compressed on all cores (pigz style).
     foreach (var level in new[] { 1, 2, 3, 4, 5, 6, 7, 9 })
     {
-        Esp.Protocol.Operations.FlashWriter.ZLibLevel = level;
-        Esp.Protocol.Operations.FlashWriter.Deflate(fwp);
+        Esp.Protocol.Operations.FlashWriter.Deflate(fwp, level);
         var times = new List<double>();
         int len = 0;
         for (int i = 0; i < 5; i++)
         {
             var t = System.Diagnostics.Stopwatch.StartNew();
-            len = Esp.Protocol.Operations.FlashWriter.Deflate(fwp).Length;
+            len = Esp.Protocol.Operations.FlashWriter.Deflate(fwp, level).Length;
             times.Add(t.Elapsed.TotalMilliseconds);
         }
         times.Sort();
         Console.WriteLine($"level {level}: {len * 100.0 / fwp.Length:0.00} % in {times[2]:0} ms (median of 5, {Environment.ProcessorCount} cores)");
     }
-    Esp.Protocol.Operations.FlashWriter.ZLibLevel = saved;
     return 0;
 }
 if (args.Contains("--qemu"))

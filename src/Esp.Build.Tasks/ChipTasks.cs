@@ -229,7 +229,7 @@ public sealed class EspChipInfo : EspConnectedTask
     /// <summary>e.g. 4MB</summary>
     [Output] public string? FlashSize { get; private set; }
     [Output] public long FlashSizeBytes { get; private set; }
-    [Output] public bool IsStub { get; private set; }
+    [Output] public bool StubRunning { get; private set; }
     [Output] public bool SecureDownloadMode { get; private set; }
 
     protected override async Task RunAsync(EspSession session, CancellationToken ct)
@@ -241,7 +241,7 @@ public sealed class EspChipInfo : EspConnectedTask
         Mac = info.Mac;
         Features = string.Join(';', info.Features);
         CrystalMhz = info.CrystalMhz ?? 0;
-        IsStub = info.StubRunning;
+        StubRunning = info.StubRunning;
         SecureDownloadMode = session.SecureDownloadMode;
         if (info.Flash is { } id)
         {

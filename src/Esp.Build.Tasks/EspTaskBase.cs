@@ -187,7 +187,7 @@ public abstract class EspConnectedTask : EspTaskBase
         await using var session = await EspSession.ConnectAsync(options, ct).ConfigureAwait(false);
         ChipName = session.Chip.Name;
         Log.LogMessage(MessageImportance.High, "Esp.Build: connected to {0} on {1}, {2}.", session.Chip.Name, options.Port,
-            session.IsStub ? "running the flasher stub" : "using the ROM loader");
+            session.Loader.Kind == LoaderKind.FlasherStub ? "running the flasher stub" : "using the ROM loader");
         await RunAsync(session, ct).ConfigureAwait(false);
         await session.FinishAsync(ct).ConfigureAwait(false);
     }

@@ -133,7 +133,7 @@ internal sealed class CliContext
                 ["port"] = port,
                 ["chip"] = session.Chip.Key,
                 ["chipName"] = session.Chip.Name,
-                ["loader"] = session.IsStub ? "stub" : "rom",
+                ["loader"] = session.Loader.Kind == LoaderKind.FlasherStub ? "stub" : "rom",
             };
             foreach (var (k, v) in result.ToList())
             {

@@ -1,4 +1,5 @@
 using Esp.Fidelity.Tests.Emulator;
+using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
 
 namespace Esp.Fidelity.Tests;
@@ -29,7 +30,7 @@ public class FlasherStubTests
         {
             await using (var session = await Protocol.Loader.EspSession.ConnectAsync(qemu.Options(stub: true, log: log.Add)))
             {
-                Assert.True(session.IsStub);
+                Assert.True((session.Loader is Esp.Protocol.Loader.StubLoader));
                 Assert.NotNull(session.Stub);
                 Assert.Contains(log, l => l.StartsWith("Running the flasher stub (esp32c3.json", StringComparison.Ordinal));
                 Assert.Equal(qemu.Mac, (await ChipInfo.ReadAsync(session)).Mac);
@@ -37,7 +38,7 @@ public class FlasherStubTests
             }
             // The stub stays resident (it ignores FLASH_END's reboot flag): a new session finds it by its SYNC answer.
             await using var again = await qemu.ConnectAsync(stub: true);
-            Assert.True(again.IsStub);
+            Assert.IsType<StubLoader>(again.Loader);
             Assert.Null(again.Stub);
         });
     }
@@ -118,7 +119,7 @@ public class FlasherStubTests
             await using (var rom = await qemu.ConnectAsync(stub: false))
                 viaRom = await MemoryAccess.DumpAsync(rom, 0x40000000, 2048);
             await using var stub = await qemu.ConnectAsync(stub: true);
-            Assert.True(stub.IsStub);
+            Assert.IsType<StubLoader>(stub.Loader);
             Assert.Equal(viaRom, await MemoryAccess.DumpAsync(stub, 0x40000000, 2048));
         });
     }

@@ -16,7 +16,7 @@ public class RomLoaderTests
         await QemuChip.RunAsync(chip, null, async qemu =>
         {
             await using var session = await qemu.ConnectAsync(stub: false);
-            Assert.False(session.IsStub);
+            Assert.False((session.Loader is Esp.Protocol.Loader.StubLoader));
             Assert.Equal(name, session.Chip.Name);
             var info = await ChipInfo.ReadAsync(session);
             Assert.Equal(qemu.Mac, info.Mac);

@@ -126,7 +126,7 @@ internal static class FlashCommands
     {
         ctx.Output.Line("Erasing flash (this may take a while)...");
         var sw = Stopwatch.StartNew();
-        if (session.IsStub)
+        if (session.Loader.CanEraseChip)
         {
             await ctx.Output.WithProgressAsync("erase", p => Done(FlashEraser.EraseAllAsync(session, p, ctx.CancellationToken))).ConfigureAwait(false);
         }

@@ -67,6 +67,14 @@ public static class ChipDatabase
         // request had to be escaped: 8 READ_REGs ≤ 208, 6 READ_FLASH_SLOWs ≤ 204, 4 MD5s ≤ 200 bytes. Run there: 1024
         // READ_REGs and READ_FLASH_SLOWs in windows up to 32 and 256 MD5s up to 8, three times each, lost nothing.
         RomWindows = new LoaderWindows(ReadReg: 8, ReadFlashSlow: 6, FlashMd5: 4),
+        RomInflateOverruns = true,
+        // The ROM derives its UART clock from an 8 MHz oscillator that drifts; esptool scales the rate it sends by the
+        // clock RTCCALICFG1 and the CK8M eFuse give (40 or 26 MHz nominal).
+        RomUartClock = read =>
+        {
+            ulong est = ((read(0x3FF5F06C) >> 7) & 0x1FFFFFF) * 15625UL * (read(0x3FF5A010) & 0xFF) / 40;
+            return est == 0 ? null : (est, est > 33_000_000 ? 40_000_000UL : 26_000_000UL);
+        },
         Spi = new(0x3FF42000, 0x1C, 0x20, 0x24, 0x28, 0x2C, 0x80, true),
         MemoryMap =
         [

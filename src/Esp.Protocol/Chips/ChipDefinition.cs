@@ -225,6 +225,27 @@ public sealed record ChipDefinition
     /// </summary>
     internal Func<ChipDefinition, Func<uint, uint>, string?>? StubRefusal { get; init; }
 
+    /// <summary>
+    /// The ROM loader writes out its whole 32 KiB inflate buffer after compressed data, past what was erased (ESP32;
+    /// see the traces' notes in docs/protocol-facts-corrections.md): compressed data goes to its stub only.
+    /// </summary>
+    public bool RomInflateOverruns { get; init; }
+
+    /// <summary>
+    /// The ROM's UART clock in Hz as the registers show it, when it differs from the nominal one the ROM divides by
+    /// (the ESP32's drifting 8 MHz oscillator); CHANGE_BAUDRATE then sends the rate scaled by actual/nominal.
+    /// Returns the actual and the nominal clock, or null when no correction applies.
+    /// </summary>
+    internal Func<Func<uint, uint>, (ulong Actual, ulong Nominal)?>? RomUartClock { get; init; }
+
+    /// <summary>The rate to send in CHANGE_BAUDRATE to the ROM loader for <paramref name="baud"/>.</summary>
+    public async Task<uint> RomBaudWordAsync(int baud, Func<uint, Task<uint>> readRegister, CancellationToken cancellationToken = default)
+    {
+        if (RomUartClock is not { } rule) return (uint)baud;
+        var clock = await RegisterReads.EvaluateAsync(rule, readRegister, cancellationToken).ConfigureAwait(false);
+        return clock is { } c && c.Actual != 0 ? (uint)((ulong)baud * c.Actual / c.Nominal) : (uint)baud;
+    }
+
     /// <summary><see cref="StubRefusal"/> against an asynchronous register reader; null when the stub may run.</summary>
     public Task<string?> StubRefusalAsync(Func<uint, Task<uint>> readRegister, CancellationToken cancellationToken = default) =>
         StubRefusal is { } rule

@@ -30,21 +30,41 @@ public static class Request
         return data;
     }
 
+    /// <summary>Length of the header in front of the data of a *_DATA request.</summary>
+    public const int DataHeaderLength = 16;
+
     /// <summary>
     /// A *_DATA request: 16-byte header {length, sequence, 0, 0} followed by the data, with the XOR
     /// checksum of the data in the checksum field.
     /// </summary>
     public static byte[] BuildData(Opcode op, ReadOnlySpan<byte> data, uint sequence)
     {
-        var packet = new byte[HeaderLength + 16 + data.Length];
+        var packet = new byte[HeaderLength + DataHeaderLength + data.Length];
+        data.CopyTo(packet.AsSpan(HeaderLength + DataHeaderLength));
+        CompleteData(packet, op, data.Length, sequence);
+        return packet;
+    }
+
+    /// <summary>
+    /// Fills in the request and data headers of a *_DATA packet whose data (<paramref name="dataLength"/> bytes) is
+    /// already in place after them; for senders that reuse packet buffers.
+    /// </summary>
+    public static void CompleteData(Span<byte> packet, Opcode op, int dataLength, uint sequence)
+    {
+        var data = packet.Slice(HeaderLength + DataHeaderLength, dataLength);
         packet[0] = ProtocolConstants.DirectionRequest;
         packet[1] = (byte)op;
-        BinaryPrimitives.WriteUInt16LittleEndian(packet.AsSpan(2), (ushort)(16 + data.Length));
-        BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(4), ProtocolConstants.Checksum(data));
-        BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(8), (uint)data.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(12), sequence);
-        data.CopyTo(packet.AsSpan(HeaderLength + 16));
-        return packet;
+        BinaryPrimitives.WriteUInt16LittleEndian(packet[2..], (ushort)(DataHeaderLength + dataLength));
+        BinaryPrimitives.WriteUInt32LittleEndian(packet[4..], ProtocolConstants.Checksum(data));
+        WriteDataHeader(packet[HeaderLength..], dataLength, sequence);
+    }
+
+    /// <summary>The 16-byte data header {length, sequence, 0, 0}.</summary>
+    public static void WriteDataHeader(Span<byte> header, int dataLength, uint sequence)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)dataLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], sequence);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[8..], 0);
     }
 }
 

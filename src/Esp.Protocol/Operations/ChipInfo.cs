@@ -27,7 +27,7 @@ public static class ChipInfo
     {
         var chip = session.Chip;
         if (session.SecureDownloadMode)
-            return new ChipInfoResult(chip.Key, chip.Name, null, [], null, "unavailable (Secure Download Mode)", session.Security, null, session.IsStub);
+            return new ChipInfoResult(chip.Key, chip.Name, null, [], null, "unavailable (Secure Download Mode)", session.Security, null, session.Loader.Kind == LoaderKind.FlasherStub);
         Func<uint, Task<uint>> read = a => session.ReadRegAsync(a, ct);
         string description = await chip.DescribeChipAsync(read, ct).ConfigureAwait(false);
         var features = await chip.DescribeFeaturesAsync(read, ct).ConfigureAwait(false);
@@ -37,6 +37,6 @@ public static class ChipInfo
             : chip.EstimateCrystalMhz(await session.ReadRegAsync(chip.UartClkDivRegister, ct).ConfigureAwait(false), session.Transport.BaudRate);
         string mac = await ReadMacAsync(session, ct).ConfigureAwait(false);
         FlashIdentity? flash = includeFlash ? await FlashIdentity.ReadAsync(session, ct).ConfigureAwait(false) : null;
-        return new ChipInfoResult(chip.Key, description, revision, features, crystal, mac, session.Security, flash, session.IsStub);
+        return new ChipInfoResult(chip.Key, description, revision, features, crystal, mac, session.Security, flash, session.Loader.Kind == LoaderKind.FlasherStub);
     }
 }

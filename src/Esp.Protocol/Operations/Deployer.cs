@@ -98,7 +98,7 @@ public static class Deployer
     {
         options ??= new DeployOptions();
         var sw = Stopwatch.StartNew();
-        long sent0 = session.Link.BytesWritten, recv0 = session.Link.BytesRead;
+        long sent0 = session.WireBytesSent, recv0 = session.WireBytesReceived;
         long total = plan.Sum(p => p.BytesToWrite), done = 0;
         var results = new List<DeployImageResult>();
         // What is known about the flash if this stops part-way: planning proved the unplanned sectors equal,
@@ -158,17 +158,17 @@ public static class Deployer
             }
             results.Add(new DeployImageResult(image.Name, image.Address, image.Data.Length, entry.Action, written, entry.Ranges, verified, md5));
         }
-        return new DeployResult(results, sw.Elapsed, session.Link.BytesWritten - sent0, session.Link.BytesRead - recv0);
+        return new DeployResult(results, sw.Elapsed, session.WireBytesSent - sent0, session.WireBytesReceived - recv0);
     }
 
     public static async Task<DeployResult> DeployAsync(EspSession session, IReadOnlyList<DeployImage> images,
         DeployOptions? options = null, IProgress<EspProgress>? progress = null, CancellationToken ct = default)
     {
         var sw = Stopwatch.StartNew();
-        long sent0 = session.Link.BytesWritten, recv0 = session.Link.BytesRead;
+        long sent0 = session.WireBytesSent, recv0 = session.WireBytesReceived;
         var plan = await PlanAsync(session, images, options, progress, ct).ConfigureAwait(false);
         var result = await ExecuteAsync(session, plan, options, progress, ct).ConfigureAwait(false);
-        return result with { Elapsed = sw.Elapsed, WireBytesSent = session.Link.BytesWritten - sent0, WireBytesReceived = session.Link.BytesRead - recv0 };
+        return result with { Elapsed = sw.Elapsed, WireBytesSent = session.WireBytesSent - sent0, WireBytesReceived = session.WireBytesReceived - recv0 };
     }
 
     private static void CheckImages(EspSession session, IReadOnlyList<DeployImage> images, DeployOptions options)

@@ -9,12 +9,12 @@ public static class FlashEraser
 {
     public static async Task EraseAllAsync(EspSession session, IProgress<EspProgress>? progress = null, CancellationToken ct = default)
     {
-        if (!session.IsStub)
+        if (!session.Loader.CanEraseChip)
             throw new EspException(EspErrorCode.UnsupportedCommand, "Erasing the whole flash needs the flasher stub.",
                 "Run with the flasher stub (leave out --no-stub / EspNoStub), or erase a region with erase_region.");
         await session.EnsureFlashAttachedAsync(ct).ConfigureAwait(false);
         progress?.Report(new EspProgress("erase", 0, 1));
-        await session.Commands.ExecuteAsync(Opcode.EraseFlash, ReadOnlyMemory<byte>.Empty, timeout: session.Timeouts.ChipErase, cancellationToken: ct).ConfigureAwait(false);
+        await session.ExecuteAsync(LoaderCommands.EraseFlash(), ct).ConfigureAwait(false);
         progress?.Report(new EspProgress("erase", 1, 1));
     }
 
@@ -29,23 +29,8 @@ public static class FlashEraser
                 $"Use 0x{Math.Max(1, (length + sector - 1) / sector) * sector:X}.");
         await session.EnsureFlashAttachedAsync(ct).ConfigureAwait(false);
         FlashRange.Check(session, address, length);
-        var timeout = session.Timeouts.Scaled(session.Timeouts.EraseWritePerMegabyte, length);
         progress?.Report(new EspProgress("erase", 0, length));
-        if (session.IsStub)
-        {
-            await session.Commands.ExecuteAsync(Opcode.EraseRegion, Request.Words(address, length), timeout: timeout, cancellationToken: ct).ConfigureAwait(false);
-        }
-        else
-        {
-            // The ROM erases at FLASH_BEGIN; no data follows.
-            uint eraseSize = session.Chip.IsEsp8266 ? FlashWriter.Esp8266EraseSize(address, length) : length;
-            bool fifth = (session.Chip.RomFeatures & Chips.RomFeatures.EncryptedFlag) != 0;
-            uint blocks = (length + ProtocolConstants.RomFlashBlockSize - 1) / ProtocolConstants.RomFlashBlockSize;
-            var words = fifth
-                ? Request.Words(eraseSize, blocks, ProtocolConstants.RomFlashBlockSize, address, 0)
-                : Request.Words(eraseSize, blocks, ProtocolConstants.RomFlashBlockSize, address);
-            await session.Commands.ExecuteAsync(Opcode.FlashBegin, words, timeout: timeout, cancellationToken: ct).ConfigureAwait(false);
-        }
+        await session.Loader.EraseRegionAsync(session, address, length, ct).ConfigureAwait(false);
         progress?.Report(new EspProgress("erase", length, length));
     }
 }

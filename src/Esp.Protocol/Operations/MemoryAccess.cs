@@ -31,9 +31,7 @@ public static class MemoryAccess
             throw new EspException(EspErrorCode.AddressOutOfRange, $"0x{address:X8} + {size} bytes runs past the end of the address space.");
         int words = size / 4;
         var result = new byte[size];
-        await RequestPipeline.RunAsync(session, Opcode.ReadReg, words,
-            i => Request.Build(Opcode.ReadReg, Request.Words(address + (uint)(4 * i))),
-            session.Windows.ReadReg, 0, _ => session.Timeouts.Command,
+        await RequestPipeline.RunAsync(session, words, i => LoaderCommands.ReadReg(address + (uint)(4 * i)), session.Windows.ReadReg,
             (i, reply) =>
             {
                 BitConverter.TryWriteBytes(result.AsSpan(4 * i), reply.Value);

@@ -67,8 +67,8 @@ public static class RamLoader
     public static async Task LoadAsync(EspSession session, IReadOnlyList<RamSegment> segments, uint entry,
         IProgress<EspProgress>? progress = null, CancellationToken ct = default)
     {
-        Check(session.Chip, segments, session.IsStub ? session.Stub : null,
-            session.IsStub && session.Stub is null ? session.Chip.StubFor() : null);
+        bool stub = session.Loader.Kind == LoaderKind.FlasherStub;
+        Check(session.Chip, segments, stub ? session.Stub : null, stub && session.Stub is null ? session.Chip.StubFor() : null);
         long total = segments.Sum(s => (long)s.Data.Length), done = 0;
         foreach (var s in segments)
         {

@@ -52,7 +52,7 @@ public class EngineAgainstVirtualChipTests
     {
         await using var c = await SimConnection.OpenAsync(chipKey, stub);
         Assert.Equal(chipKey, c.Session.Chip.Key);
-        Assert.Equal(stub, c.Session.IsStub);
+        Assert.Equal(stub, (c.Session.Loader is Esp.Protocol.Loader.StubLoader));
         Assert.Equal(stub ? ChipMode.Stub : ChipMode.RomLoader, c.Chip.Mode);
     }
 
@@ -305,7 +305,7 @@ public class EngineAgainstVirtualChipTests
         {
             Port = "sim", Transport = Esp.Simulator.Link.SimulatorPort.Connect(chip), Chip = chipKey, Baud = 115200, Log = log.Add,
         });
-        Assert.False(session.IsStub);
+        Assert.False((session.Loader is Esp.Protocol.Loader.StubLoader));
         Assert.Equal(ChipMode.RomLoader, chip.Mode);
         Assert.Contains(log, l => l.Contains(reason, StringComparison.Ordinal) && l.Contains("continuing with the ROM loader", StringComparison.Ordinal));
     }
@@ -427,7 +427,7 @@ public class EngineAgainstVirtualChipTests
         });
         // Reached the ROM loader, which then started the shipped flasher stub (the default).
         Assert.Equal(ChipMode.Stub, chip.Mode);
-        Assert.True(session.IsStub);
+        Assert.True((session.Loader is Esp.Protocol.Loader.StubLoader));
         await chip.DisposeAsync();
     }
 

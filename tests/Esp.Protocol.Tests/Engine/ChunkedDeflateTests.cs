@@ -58,7 +58,7 @@ public class ChunkedDeflateTests
         Assert.Equal(padded, Inflate(whole));
         foreach (bool hold in new[] { true, false })
         {
-            using var image = FlashWriter.CompressedImage.Build(data, 6, Chunk, hold);
+            using var image = CompressedImage.Build(data, 6, Chunk, hold);
             Assert.Equal(whole.Length, image.Length);
             var got = new List<byte>(image.Header);
             await using (var r = image.Open())

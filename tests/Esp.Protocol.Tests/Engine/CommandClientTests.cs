@@ -40,7 +40,7 @@ public class CommandClientTests
         var t = new ScriptedTransport(req => Enumerable.Repeat(ScriptedTransport.Reply(0x08, 0x20120707, 1, 5, 0, 0), 8));
         var s = Session(t, ChipDatabase.Esp32);
         var ex = await Assert.ThrowsAsync<EspCommandException>(() =>
-            s.Commands.ExecuteAsync(Opcode.GetSecurityInfo, ReadOnlyMemory<byte>.Empty, expectedDataLength: CommandClient.SecurityInfoLength));
+            s.ExecuteAsync(LoaderCommands.GetSecurityInfo()));
         Assert.Equal(EspErrorCode.UnsupportedCommand, ex.Code);
     }
 

@@ -72,11 +72,9 @@ public static class FuzzTargets
         if (input.Length == 0) return;
         byte config = input[0];
         var transport = new BytesTransport(input.AsMemory(1));
-        var client = new CommandClient(new SlipLink(transport), EspTimeouts.Default)
-        {
-            IsStub = (config & 1) != 0,
-            StatusBytes = (config & 2) != 0 ? 2 : 4,
-        };
+        var chip = (config & 2) != 0 ? ChipDatabase.Esp8266 : ChipDatabase.Esp32; // 2 or 4 ROM status bytes
+        bool stub = (config & 1) != 0;
+        var client = new CommandClient(new SlipLink(transport), EspTimeouts.Default, stub ? new StubLoader(chip, usbOtg: false) : new RomLoader(chip));
         Opcode op = (config >> 2 & 7) switch
         {
             0 => Opcode.SpiFlashMd5, 1 => Opcode.ReadReg, 2 => Opcode.FlashData, 3 => Opcode.GetSecurityInfo,
@@ -84,7 +82,7 @@ public static class FuzzTargets
         };
         int expected = op switch
         {
-            Opcode.SpiFlashMd5 => client.IsStub ? 16 : 32,
+            Opcode.SpiFlashMd5 => stub ? 16 : 32,
             Opcode.GetSecurityInfo => CommandClient.SecurityInfoLength,
             Opcode.ReadFlashSlow => 64,
             _ => 0,
