@@ -1,10 +1,11 @@
 namespace Esp.Protocol.Commands;
 
 /// <summary>
-/// One request to the loader: its opcode and payload, how long the reply may take, and how many data bytes the reply
-/// carries before its status bytes.
+/// One request to the loader: its opcode and payload, how long the reply may take, how many data bytes the reply
+/// carries before its status bytes, and whether it may simply be sent again after its reply failed to come (it only
+/// reads, so doing it twice changes nothing on the chip).
 /// </summary>
-public sealed record Command(Opcode Op, byte[] Payload, ReplyTimeout Timeout, uint Checksum = 0, int ReplyDataLength = 0)
+public sealed record Command(Opcode Op, byte[] Payload, ReplyTimeout Timeout, uint Checksum = 0, int ReplyDataLength = 0, bool Repeatable = false)
 {
     /// <summary>The request packet (unescaped).</summary>
     public byte[] ToPacket() => Request.Build(Op, Payload, Checksum);
@@ -21,13 +22,14 @@ public static class LoaderCommands
 
     public static Command Sync() => new(Opcode.Sync, ProtocolConstants.SyncPayload.ToArray(), ReplyTimeout.Command);
 
-    public static Command ReadReg(uint address) => new(Opcode.ReadReg, W(address), ReplyTimeout.Command);
+    public static Command ReadReg(uint address) => new(Opcode.ReadReg, W(address), ReplyTimeout.Command, Repeatable: true);
 
     /// <summary>Writes <c>(value &amp; mask) | (old &amp; ~mask)</c> after <paramref name="delayUs"/> µs on the chip.</summary>
     public static Command WriteReg(uint address, uint value, uint mask = 0xFFFFFFFF, uint delayUs = 0) =>
         new(Opcode.WriteReg, W(address, value, mask, delayUs), ReplyTimeout.Command);
 
-    public static Command GetSecurityInfo() => new(Opcode.GetSecurityInfo, [], ReplyTimeout.Command, ReplyDataLength: Loader.CommandClient.SecurityInfoLength);
+    public static Command GetSecurityInfo() =>
+        new(Opcode.GetSecurityInfo, [], ReplyTimeout.Command, ReplyDataLength: Loader.CommandClient.SecurityInfoLength, Repeatable: true);
 
     public static Command MemBegin(uint size, uint blocks, uint blockSize, uint address) =>
         new(Opcode.MemBegin, W(size, blocks, blockSize, address), ReplyTimeout.Command);
@@ -36,10 +38,11 @@ public static class LoaderCommands
     public static Command MemEnd(uint entry, ReplyTimeout timeout) => new(Opcode.MemEnd, W(entry == 0 ? 1u : 0u, entry), timeout);
 
     /// <summary>SPI_SET_PARAMS: flash id 0, the size, 64 KiB blocks, 4 KiB sectors, 256-byte pages, status mask 0xFFFF.</summary>
-    public static Command SpiSetParams(uint flashSize) => new(Opcode.SpiSetParams, W(0, flashSize, 0x10000, 0x1000, 0x100, 0xFFFF), ReplyTimeout.Command);
+    public static Command SpiSetParams(uint flashSize) =>
+        new(Opcode.SpiSetParams, W(0, flashSize, 0x10000, 0x1000, 0x100, 0xFFFF), ReplyTimeout.Command, Repeatable: true);
 
     public static Command ReadFlashSlow(uint address, uint length) =>
-        new(Opcode.ReadFlashSlow, W(address, length), ReplyTimeout.Command, ReplyDataLength: 64);
+        new(Opcode.ReadFlashSlow, W(address, length), ReplyTimeout.Command, ReplyDataLength: 64, Repeatable: true);
 
     /// <summary>The stub's streaming read: the reply, then packets of <paramref name="packetSize"/> each acknowledged.</summary>
     public static Command ReadFlash(uint address, uint length, uint packetSize, uint inFlight) =>

@@ -21,11 +21,66 @@ internal sealed class CommandClient(SlipLink link, EspTimeouts timeouts, LoaderP
     /// <summary>The loader answering now (the ROM's, until a stub runs).</summary>
     public LoaderProtocol Loader { get; set; } = loader;
 
-    /// <summary>Sends a command and waits for its reply.</summary>
+    private bool _lateReplyPossible;
+    private TimeSpan _lateBy;
+
+    /// <summary>
+    /// Sends a command and waits for its reply. A command whose reply did not come in time may still be answered
+    /// later, so before the next command a barrier is run (<see cref="BarrierAsync"/>); a <see cref="Command.Repeatable"/>
+    /// command is then sent once more.
+    /// </summary>
     public async Task<CommandReply> ExecuteAsync(Command command, CancellationToken cancellationToken)
     {
-        await Link.SendAsync(command.ToPacket(), cancellationToken).ConfigureAwait(false);
-        return await ReadReplyAsync(command, cancellationToken).ConfigureAwait(false);
+        for (int attempt = 1; ; attempt++)
+        {
+            if (_lateReplyPossible) await BarrierAsync(command.Op, cancellationToken).ConfigureAwait(false);
+            await Link.SendAsync(command.ToPacket(), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await ReadReplyAsync(command, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EspException ex) when (ex.Code == EspErrorCode.Timeout)
+            {
+                ExpectLateReplies(command.Timeout.Resolve(Timeouts));
+                if (!command.Repeatable || attempt >= 2) throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Says that replies to requests already sent may still arrive, the chip having been busy for up to
+    /// <paramref name="busyFor"/> more (a window was given up, a command timed out).
+    /// </summary>
+    public void ExpectLateReplies(TimeSpan? busyFor = null)
+    {
+        _lateReplyPossible = true;
+        var t = busyFor ?? Timeouts.Command;
+        if (t > _lateBy) _lateBy = t;
+    }
+
+    /// <summary>
+    /// A reply carries no request number, so a late one would be taken as the answer to the next command of the same
+    /// opcode (a READ_REG's value is just a number). The loader answers in order: a command of another opcode is sent
+    /// and everything that arrives before its reply is dropped; the replies it leaves behind (SYNC has eight) are of
+    /// an opcode later commands skip.
+    /// </summary>
+    private async Task BarrierAsync(Opcode next, CancellationToken cancellationToken)
+    {
+        _lateReplyPossible = false;
+        var barrier = next == Opcode.Sync ? LoaderCommands.ReadReg(ProtocolConstants.ChipDetectMagicRegister) : LoaderCommands.Sync();
+        // The chip answers the barrier once it has finished what it was still doing: allow for that as well.
+        var timeout = Timeouts.Command + _lateBy;
+        _lateBy = TimeSpan.Zero;
+        await Link.SendAsync(barrier.ToPacket(), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ReadReplyAsync(barrier.Op, timeout, barrier.ReplyDataLength, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EspException ex) when (ex.Code == EspErrorCode.Timeout)
+        {
+            _lateReplyPossible = true;
+            throw;
+        }
     }
 
     /// <summary>Waits for the reply to <paramref name="command"/> (used after pipelined sends too).</summary>

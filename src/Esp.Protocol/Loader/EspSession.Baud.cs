@@ -48,6 +48,7 @@ public sealed partial class EspSession
     /// <summary>Whether the loader answers a READ_REG (any well-formed reply, a refusal included) at the host's rate.</summary>
     private async Task<bool> AnswersAsync(CancellationToken ct)
     {
+        // Sent and read directly: a check of the link, not a command to repeat behind a barrier.
         var probe = LoaderCommands.ReadReg(ProtocolConstants.ChipDetectMagicRegister) with
         {
             Timeout = ReplyTimeout.Fixed(Max(TimeSpan.FromMilliseconds(300), LinkAllowance(64))),
@@ -56,7 +57,9 @@ public sealed partial class EspSession
         {
             try
             {
-                await ExecuteAsync(probe, ct).ConfigureAwait(false);
+                await SendAsync(probe, ct).ConfigureAwait(false);
+                await Commands.ReadReplyAsync(probe, ct).ConfigureAwait(false);
+                if (attempt > 0) Commands.ExpectLateReplies(); // the first probe may still be answered
                 return true;
             }
             catch (EspCommandException)

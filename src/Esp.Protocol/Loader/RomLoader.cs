@@ -47,7 +47,7 @@ public sealed class RomLoader(ChipDefinition chip, bool usbOtg = false) : Loader
     public override Command? FinishWrite(bool compressed) => null;
 
     public override Command FlashMd5(uint address, uint length) =>
-        new(Opcode.SpiFlashMd5, Request.Words(address, length, 0, 0), ReplyTimeout.Md5Of(length), ReplyDataLength: 32);
+        new(Opcode.SpiFlashMd5, Request.Words(address, length, 0, 0), ReplyTimeout.Md5Of(length), ReplyDataLength: 32, Repeatable: true);
 
     /// <summary>The ROM answers with 32 hexadecimal characters.</summary>
     public override string Md5Hex(CommandReply reply) => System.Text.Encoding.ASCII.GetString(reply.Data).ToLowerInvariant();

@@ -44,7 +44,7 @@ public sealed class StubLoader(ChipDefinition chip, bool usbOtg) : LoaderProtoco
         new(compressed ? Opcode.FlashDeflEnd : Opcode.FlashEnd, Request.Words(1), ReplyTimeout.EraseWriteOf(2L * FlashBlockSize));
 
     public override Command FlashMd5(uint address, uint length) =>
-        new(Opcode.SpiFlashMd5, Request.Words(address, length, 0, 0), ReplyTimeout.Md5Of(length), ReplyDataLength: 16);
+        new(Opcode.SpiFlashMd5, Request.Words(address, length, 0, 0), ReplyTimeout.Md5Of(length), ReplyDataLength: 16, Repeatable: true);
 
     /// <summary>The stub answers with the 16 digest bytes.</summary>
     public override string Md5Hex(CommandReply reply) => Convert.ToHexStringLower(reply.Data);

@@ -50,9 +50,9 @@ public static class RequestPipeline
             or EspErrorCode.UnsupportedCommand or EspErrorCode.ProtocolViolation)
         {
             // A request or its reply was lost or damaged (a garbled request is answered "invalid", which can look like
-            // "unsupported"). Let every late reply of this window arrive and be dropped, then go one at a time; an error
-            // that is real comes back again there.
-            await session.Link.DrainAsync(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false);
+            // "unsupported"). Replies of this window may still come: the next command first sets a barrier behind them.
+            // Then one at a time; an error that is real comes back again there.
+            session.Commands.ExpectLateReplies();
             return false;
         }
     }

@@ -54,6 +54,60 @@ public class CommandClientTests
         Assert.Contains("No reply", ex.Message);
     }
 
+    /// <summary>
+    /// A chip that answers in order but is slow once: the reply to request number <paramref name="slowRequest"/> comes
+    /// <paramref name="delay"/> late, and every later reply after it (a loader handles one command at a time).
+    /// </summary>
+    private static ScriptedTransport InOrderChip(int slowRequest, TimeSpan delay, Func<byte[], IEnumerable<byte[]>> answer)
+    {
+        ScriptedTransport? t = null;
+        var last = Task.CompletedTask;
+        int n = 0;
+        t = new ScriptedTransport(req =>
+        {
+            var replies = answer(req).ToArray();
+            var wait = ++n == slowRequest ? delay : TimeSpan.Zero;
+            last = last.ContinueWith(async _ =>
+            {
+                await Task.Delay(wait);
+                foreach (var r in replies) t!.Inject(Esp.Protocol.Framing.Slip.Encode(r));
+            }).Unwrap();
+            return [];
+        });
+        return t;
+    }
+
+    private static IEnumerable<byte[]> Registers(byte[] req) => req[1] switch
+    {
+        0x0A => [ScriptedTransport.Reply(0x0A, BitConverter.ToUInt32(req, 8) ^ 0x5A5A5A5A, 0, 0, 0, 0)], // READ_REG: a value per address
+        0x08 => Enumerable.Repeat(ScriptedTransport.Reply(0x08, 0x20120707, 0, 0, 0, 0), 8),
+        _ => [ScriptedTransport.Reply(req[1], 0, 0, 0, 0, 0)],
+    };
+
+    [Fact]
+    public async Task ALateReplyIsNeverTakenForTheNextCommand()
+    {
+        // The first READ_REG's reply comes after its timeout. The read is repeated behind a barrier, and the next
+        // READ_REG gets its own register's value, not the late one (a READ_REG reply names no address).
+        var t = InOrderChip(1, TimeSpan.FromMilliseconds(400), Registers);
+        var s = Session(t, ChipDatabase.Esp32, timeouts: new EspTimeouts { Command = TimeSpan.FromMilliseconds(200) });
+        Assert.Equal(0x1000u ^ 0x5A5A5A5A, await s.ReadRegAsync(0x1000));
+        Assert.Equal(0x2000u ^ 0x5A5A5A5A, await s.ReadRegAsync(0x2000));
+        Assert.Equal(0x3000u ^ 0x5A5A5A5A, await s.ReadRegAsync(0x3000));
+        Assert.Equal([0x0A, 0x08, 0x0A, 0x0A, 0x0A], t.Requests.Select(r => r[1]));
+    }
+
+    [Fact]
+    public async Task AWriteThatTimedOutIsNotRepeatedAndItsLateReplyIsDropped()
+    {
+        var t = InOrderChip(1, TimeSpan.FromMilliseconds(400), Registers);
+        var s = Session(t, ChipDatabase.Esp32, timeouts: new EspTimeouts { Command = TimeSpan.FromMilliseconds(200) });
+        var ex = await Assert.ThrowsAsync<EspException>(() => s.WriteRegAsync(0x3FF00000, 1));
+        Assert.Equal(EspErrorCode.Timeout, ex.Code);
+        Assert.Equal(0x2000u ^ 0x5A5A5A5A, await s.ReadRegAsync(0x2000));
+        Assert.Equal([0x09, 0x08, 0x0A], t.Requests.Select(r => r[1])); // the write went once; a barrier went first
+    }
+
     [Fact]
     public async Task RepliesToOtherCommandsAndNoiseAreSkipped()
     {
