@@ -196,7 +196,7 @@ public sealed class EspLoadRam : EspConnectedTask
         else if (Segments.Length > 0)
         {
             entry = ParseUInt(Entry, nameof(Entry));
-            segments = ImageItems.Load(Segments, nameof(Segments)).Select(i => new RamSegment(i.Request.Address!.Value, i.Request.Data)).ToList();
+            segments = ImageItems.Load(Segments, nameof(Segments)).Select(i => new RamSegment(i.Address, i.Data)).ToList();
         }
         else
         {

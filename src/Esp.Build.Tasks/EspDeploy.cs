@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Esp.Protocol.Errors;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
 using Esp.Protocol.Images;

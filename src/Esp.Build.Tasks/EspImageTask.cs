@@ -40,7 +40,8 @@ public abstract class EspImageTask : EspConnectedTask
     protected async Task<List<(ITaskItem Item, uint Address, byte[] Data)>> ComposeItemsAsync(EspSession session, ITaskItem[] items, string parameter, CancellationToken ct)
     {
         var loaded = ImageItems.Load(items, parameter);
-        var composed = await ComposeAsync(session, [.. loaded.Select(l => l.Request)], null, ct).ConfigureAwait(false);
+        var requests = loaded.Select(l => new DeployRequest(l.Item.ItemSpec, l.Data) { Address = l.Address }).ToList();
+        var composed = await ComposeAsync(session, requests, null, ct).ConfigureAwait(false);
         return [.. loaded.Select((l, i) => (l.Item, composed.Images[i].Address, composed.Images[i].Data))];
     }
 }

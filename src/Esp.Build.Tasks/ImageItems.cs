@@ -7,10 +7,10 @@ namespace Esp.Build.Tasks;
 /// <summary>Reads the images of task items (ItemSpec = file) into the requests the engine composes.</summary>
 internal static class ImageItems
 {
-    /// <summary>The flash tasks' images: every item needs <c>Address</c> metadata.</summary>
-    public static List<(ITaskItem Item, DeployRequest Request)> Load(ITaskItem[]? items, string parameter)
+    /// <summary>Images or RAM segments of the flash and memory tasks: every item needs <c>Address</c> metadata.</summary>
+    public static List<(ITaskItem Item, uint Address, byte[] Data)> Load(ITaskItem[]? items, string parameter)
     {
-        var list = new List<(ITaskItem, DeployRequest)>();
+        var list = new List<(ITaskItem, uint, byte[])>();
         foreach (var item in items ?? [])
         {
             var path = PathOf(item);
@@ -18,7 +18,7 @@ internal static class ImageItems
             if (string.IsNullOrWhiteSpace(addressText))
                 throw new EspException(EspErrorCode.InvalidArgument, $"{parameter} item '{item.ItemSpec}' has no Address metadata.", AddressHelp);
             uint address = Numbers.ParseUInt(addressText, $"Address of '{item.ItemSpec}'");
-            list.Add((item, new DeployRequest(item.ItemSpec, ReadImage(path)) { Address = address }));
+            list.Add((item, address, ReadImage(path)));
         }
         if (list.Count == 0)
             throw new EspException(EspErrorCode.InvalidArgument, $"No images were given ({parameter} is empty).");
