@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Esp.Protocol.Errors;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
 using Esp.Protocol.Images;
@@ -20,9 +19,10 @@ namespace Esp.Build.Tasks;
 /// subtype such as <c>0x84</c>) and no Address is placed at that data partition of the table read from the chip at
 /// <see cref="PartitionTableAddress"/> (unless <see cref="DeployAddress"/> overrides it) and refused when larger
 /// than the partition (ESP4004). <c>EnsureErasedAfter="true"</c> appends an erased word (4 × 0xFF) so the word after
-/// the image reads erased, as the nanoFramework CLR needs.
+/// the image reads erased, as the nanoFramework CLR needs. The engine's <see cref="DeploymentComposer"/> does this
+/// and patches a bootloader image's header; the guards reuse the partition table it read.
 /// </remarks>
-public sealed class EspDeploy : EspConnectedTask
+public sealed class EspDeploy : EspImageTask
 {
     [Required] public ITaskItem[] Images { get; set; } = [];
 
@@ -34,11 +34,6 @@ public sealed class EspDeploy : EspConnectedTask
 
     /// <summary>Write everything without comparing first.</summary>
     public bool Full { get; set; }
-
-    /// <summary>Flash mode/frequency/size written into a bootloader image's header (keep = unchanged).</summary>
-    public string? FlashMode { get; set; }
-    public string? FlashFreq { get; set; }
-    public string? FlashSize { get; set; }
 
     /// <summary>Deploy even when a guard (image chip, revision, flash size, partitions, security) objects; findings become warnings.</summary>
     public bool Force { get; set; }
@@ -64,12 +59,26 @@ public sealed class EspDeploy : EspConnectedTask
     protected override async Task RunAsync(EspSession session, CancellationToken ct)
     {
         var sw = Stopwatch.StartNew();
-        var images = await ComposeAsync(session, ct).ConfigureAwait(false);
-        var findings = await DeployGuards.CheckAsync(session, images, new GuardOptions
+        var requests = ImageItems.LoadDeployment(Images);
+        uint tableOffset = NonEmpty(PartitionTableAddress) is { } t ? Numbers.ParseUInt(t, "PartitionTableAddress") : PartitionTable.DefaultOffset;
+        var composed = await ComposeAsync(session, requests, new ComposeOptions
+        {
+            PartitionTableOffset = tableOffset,
+            PartitionAddressOverride = NonEmpty(DeployAddress) is { } a && requests.Any(r => r.Address is null) ? Numbers.ParseUInt(a, "EspDeployAddress") : null,
+        }, ct).ConfigureAwait(false);
+        foreach (var entry in composed.Entries)
+        {
+            if (entry.Placement == DeployPlacement.AddressOverride)
+                Log.LogMessage(MessageImportance.Normal, "{0}: deploying at {1} (EspDeployAddress).", entry.Image.Name, Numbers.Hex(entry.Image.Address));
+            else if (entry.Partition is { } p)
+                Log.LogMessage(MessageImportance.Normal, "{0}: partition '{1}' at {2}, {3} bytes (from the partition table on the chip).", entry.Image.Name, p.Label, Numbers.Hex(p.Offset), p.Size);
+        }
+        var images = composed.Images;
+        var findings = await DeployGuards.CheckAsync(session, composed, new GuardOptions
         {
             Force = Force,
             ChipRevisionRange = NonEmpty(ChipRevisionRange),
-            PartitionTableOffset = NonEmpty(PartitionTableAddress) is { } t ? Numbers.ParseUInt(t, "PartitionTableAddress") : PartitionTable.DefaultOffset,
+            PartitionTableOffset = tableOffset,
         }, ct).ConfigureAwait(false);
         foreach (var f in findings) LogEspWarning(f.CodeText, $"{f.Message} {f.Help} (ignored: EspForce=true)");
         var options = new DeployOptions { Full = Full };
@@ -117,92 +126,6 @@ public sealed class EspDeploy : EspConnectedTask
         Log.LogMessage(MessageImportance.High, "{0}", Summary);
         if (NonEmpty(SummaryFile) is { } summaryFile)
             WriteSummary(summaryFile, session, result, sw.Elapsed);
-    }
-
-    private async Task<List<DeployImage>> ComposeAsync(EspSession session, CancellationToken ct)
-    {
-        var list = new List<DeployImage>();
-        PartitionTable? table = null;
-        foreach (var item in Images)
-        {
-            var path = item.GetMetadata("FullPath");
-            if (string.IsNullOrEmpty(path)) path = item.ItemSpec;
-            if (!File.Exists(path)) throw new EspException(EspErrorCode.FileNotFound, $"The image '{path}' does not exist.");
-            var data = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
-            if (data.Length == 0) throw new EspException(EspErrorCode.FileEmpty, $"The image '{path}' is empty.");
-            string name = NonEmpty(item.GetMetadata("Name")) ?? Path.GetFileName(path);
-            bool erasedAfter = string.Equals(item.GetMetadata("EnsureErasedAfter"), "true", StringComparison.OrdinalIgnoreCase);
-            string? partition = NonEmpty(item.GetMetadata("Partition"));
-            string? addressText = NonEmpty(item.GetMetadata("Address"));
-            int needed = data.Length + (erasedAfter ? 4 : 0);
-            uint address;
-            if (addressText is not null && !addressText.Equals("auto", StringComparison.OrdinalIgnoreCase))
-            {
-                address = Numbers.ParseUInt(addressText, $"Address of '{item.ItemSpec}'");
-            }
-            else if (partition is null)
-            {
-                throw new EspException(EspErrorCode.InvalidArgument, $"The image '{item.ItemSpec}' has no Address metadata.",
-                    "Give every image an address, e.g. <EspFlashImage Include=\"app.bin\" Address=\"0x10000\" />.");
-            }
-            else if (NonEmpty(DeployAddress) is { } overrideText)
-            {
-                address = Numbers.ParseUInt(overrideText, "EspDeployAddress");
-                Log.LogMessage(MessageImportance.Normal, "{0}: deploying at {1} (EspDeployAddress).", name, Numbers.Hex(address));
-            }
-            else
-            {
-                table ??= await ReadPartitionTableAsync(session, ct).ConfigureAwait(false);
-                var entry = FindPartition(table, partition);
-                if (needed > entry.Size)
-                    throw new EspException(EspErrorCode.ImageTooLargeForPartition,
-                        $"'{name}' needs {needed} bytes (0x{needed:X}{(erasedAfter ? ", with the erased end word" : "")}) but partition '{entry.Label}' at 0x{entry.Offset:X} holds only {entry.Size} bytes (0x{entry.Size:X}).");
-                address = entry.Offset;
-                Log.LogMessage(MessageImportance.Normal, "{0}: partition '{1}' at {2}, {3} bytes (from the partition table on the chip).", name, entry.Label, Numbers.Hex(address), entry.Size);
-            }
-            if (erasedAfter)
-            {
-                var padded = new byte[needed];
-                data.CopyTo(padded, 0);
-                padded.AsSpan(data.Length).Fill(0xFF);
-                data = padded;
-            }
-            if (address == session.Chip.BootloaderOffset && data[0] == 0xE9 &&
-                (NonEmpty(FlashMode) ?? NonEmpty(FlashFreq) ?? NonEmpty(FlashSize)) is not null)
-            {
-                if (EspImage.PatchFlashParameters(data, session.Chip, NonEmpty(FlashMode), NonEmpty(FlashFreq), NonEmpty(FlashSize)))
-                    Log.LogMessage(MessageImportance.Normal, "{0}: flash parameters in the header set to mode {1}, freq {2}, size {3}.", name,
-                        FlashMode ?? "keep", FlashFreq ?? "keep", FlashSize ?? "keep");
-            }
-            list.Add(new DeployImage(name, address, data));
-        }
-        if (list.Count == 0)
-            throw new EspException(EspErrorCode.InvalidArgument, "There is nothing to deploy: no EspFlashImage items and no nanoFramework assemblies.",
-                "Add <EspFlashImage Include=\"file.bin\" Address=\"0x10000\" /> items, or build a nanoFramework project.");
-        return list;
-    }
-
-    private async Task<PartitionTable> ReadPartitionTableAsync(EspSession session, CancellationToken ct)
-    {
-        uint at = NonEmpty(PartitionTableAddress) is { } t ? Numbers.ParseUInt(t, "PartitionTableAddress") : PartitionTable.DefaultOffset;
-        var bytes = await FlashReader.ReadAsync(session, at, PartitionTable.MaxLength, null, ct).ConfigureAwait(false);
-        if (bytes.AsSpan().IndexOfAnyExcept((byte)0xFF) < 0)
-            throw new EspException(EspErrorCode.NoDeployPartition, $"The flash at {Numbers.Hex(at)} is erased: the chip has no partition table.",
-                "Flash the firmware (with its partition table) first, or set EspDeployAddress.");
-        return PartitionTable.Parse(bytes, validate: false);
-    }
-
-    private static PartitionEntry FindPartition(PartitionTable table, string partition)
-    {
-        PartitionEntry? entry;
-        if (partition.Equals("deploy", StringComparison.OrdinalIgnoreCase))
-            entry = table.Find(PartitionTable.TypeData, NanoFrameworkDeployment.DeployPartitionSubType);
-        else if (Numbers.TryParse(partition, out var subType) && subType <= 0xFF)
-            entry = table.Find(PartitionTable.TypeData, (byte)subType);
-        else
-            entry = table.FindByLabel(partition);
-        return entry ?? throw new EspException(EspErrorCode.NoDeployPartition,
-            $"The partition table on the chip has no {(partition == "deploy" ? "deploy partition (data, subtype 0x84)" : $"partition '{partition}'")}; it holds: {string.Join(", ", table.Entries.Select(e => $"{e.Label} 0x{e.Type:X2}/0x{e.SubType:X2} at 0x{e.Offset:X}"))}.");
     }
 
     /// <summary>The port without a sim: URI's query (file paths), to keep the summary on one readable line.</summary>

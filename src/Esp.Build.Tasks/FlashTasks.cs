@@ -6,35 +6,8 @@ using Microsoft.Build.Utilities;
 
 namespace Esp.Build.Tasks;
 
-/// <summary>Reads the images of task items (ItemSpec = file, Address metadata).</summary>
-internal static class ImageItems
-{
-    public static List<(ITaskItem Item, uint Address, byte[] Data)> Load(ITaskItem[]? items, string parameter)
-    {
-        var list = new List<(ITaskItem, uint, byte[])>();
-        foreach (var item in items ?? [])
-        {
-            var path = item.GetMetadata("FullPath");
-            if (string.IsNullOrEmpty(path)) path = item.ItemSpec;
-            var addressText = item.GetMetadata("Address");
-            if (string.IsNullOrWhiteSpace(addressText))
-                throw new EspException(EspErrorCode.InvalidArgument, $"{parameter} item '{item.ItemSpec}' has no Address metadata.",
-                    "Give every image an address, e.g. <EspFlashImage Include=\"app.bin\" Address=\"0x10000\" />.");
-            uint address = Numbers.ParseUInt(addressText, $"Address of '{item.ItemSpec}'");
-            if (!File.Exists(path))
-                throw new EspException(EspErrorCode.FileNotFound, $"The image '{path}' does not exist.");
-            var data = File.ReadAllBytes(path);
-            if (data.Length == 0) throw new EspException(EspErrorCode.FileEmpty, $"The image '{path}' is empty.");
-            list.Add((item, address, data));
-        }
-        if (list.Count == 0)
-            throw new EspException(EspErrorCode.InvalidArgument, $"No images were given ({parameter} is empty).");
-        return list;
-    }
-}
-
 /// <summary>write_flash: writes files at addresses, each checked with the chip's MD5 afterwards.</summary>
-public sealed class EspWriteFlash : EspConnectedTask
+public sealed class EspWriteFlash : EspImageTask
 {
     [Required] public ITaskItem[] Images { get; set; } = [];
 
@@ -56,7 +29,7 @@ public sealed class EspWriteFlash : EspConnectedTask
 
     protected override async Task RunAsync(EspSession session, CancellationToken ct)
     {
-        var images = ImageItems.Load(Images, nameof(Images));
+        var images = await ComposeItemsAsync(session, Images, nameof(Images), ct).ConfigureAwait(false);
         bool? compress = NonEmpty(Compress) is { } c ? bool.Parse(c) : null;
         foreach (var (item, address, data) in images) _pending.Add($"{item.ItemSpec} at {Numbers.Hex(address)} ({data.Length} bytes)");
         var written = new List<ITaskItem>();
@@ -153,7 +126,7 @@ public sealed class EspEraseFlash : EspConnectedTask
 }
 
 /// <summary>verify_flash: compares files with flash by MD5 and, on a mismatch, lists the differing ranges.</summary>
-public sealed class EspVerifyFlash : EspConnectedTask
+public sealed class EspVerifyFlash : EspImageTask
 {
     [Required] public ITaskItem[] Images { get; set; } = [];
 
@@ -170,7 +143,8 @@ public sealed class EspVerifyFlash : EspConnectedTask
 
     protected override async Task RunAsync(EspSession session, CancellationToken ct)
     {
-        var images = ImageItems.Load(Images, nameof(Images));
+        // Compared with what EspWriteFlash wrote: the same header patch at the bootloader address.
+        var images = await ComposeItemsAsync(session, Images, nameof(Images), ct).ConfigureAwait(false);
         var mismatches = new List<ITaskItem>();
         var failed = new List<string>();
         Matched = true;

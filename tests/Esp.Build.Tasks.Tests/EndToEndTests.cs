@@ -141,6 +141,32 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
     }
 
     [Fact]
+    public void EspFlashPatchesTheBootloaderHeaderWithTheDetectedFlashSize()
+    {
+        var dir = NewDir("flashsize");
+        var (port, state) = VirtualChip(dir);
+        var image = EspImage.Create(Esp.Protocol.Chips.ChipDatabase.Esp32);
+        image.Entry = 0x40080404;
+        image.FlashSizeCode = Esp.Protocol.Chips.ChipDatabase.Esp32.FlashSizes["1MB"];
+        image.Segments.Add(new ImageSegment(0x40080400, new byte[0x200]));
+        File.WriteAllBytes(Path.Combine(dir, "bootloader.bin"), image.ToBytes());
+        var targets = Path.Combine(dir, "bootloader.targets");
+        File.WriteAllText(targets, """
+            <Project>
+              <ItemGroup>
+                <EspFlashImage Include="$(TestDir)/bootloader.bin" Address="0x1000" />
+              </ItemGroup>
+            </Project>
+            """);
+        var r = package.Build(["-t:EspFlash", Prop("EspPort", port), Prop("TestDir", dir), Prop("EspTestTargets", targets),
+            Prop("EspFlashSize", "detect"), Prop("EspFlashMode", "dout")]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var written = EspImage.Parse(File.ReadAllBytes(state).AsSpan(0x1000, 0x1000), Esp.Protocol.Chips.ChipDatabase.Esp32);
+        Assert.Equal("4MB", written.FlashSizeName(Esp.Protocol.Chips.ChipDatabase.Esp32));
+        Assert.Equal(FlashMode.Dout, written.FlashMode);
+    }
+
+    [Fact]
     public void PlainBuildDeploysWithThePortFromEspUserPropsOverTheEnvironment()
     {
         var dir = NewDir("userprops");

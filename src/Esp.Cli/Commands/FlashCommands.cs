@@ -73,8 +73,7 @@ internal static class FlashCommands
                 if (ctx.Value(compress) && ctx.Value(noCompress))
                     throw UsageException.Invalid("--compress and --no-compress exclude each other.");
                 bool? comp = ctx.Value(compress) ? true : ctx.Value(noCompress) ? false : null;
-                var header = new HeaderPatch(ctx.Value(flashMode), ctx.Value(flashFreq), ctx.Value(flashSize));
-                header.Validate();
+                var header = FileComposition.Header(ctx.Value(flashMode), ctx.Value(flashFreq), ctx.Value(flashSize));
                 var writeOptions = new FlashWriteOptions { Compress = comp, Verify = !ctx.Value(noVerify) };
                 var guardOptions = new GuardOptions { Force = ctx.Value(force), ChipRevisionRange = ctx.Value(chipRev) };
                 if (guardOptions.ChipRevisionRange is { Length: > 0 } range)
@@ -86,15 +85,14 @@ internal static class FlashCommands
                 {
                     var results = new JsonArray();
                     // The guards look at exactly what will be written, before anything is erased.
-                    await session.EnsureFlashAttachedAsync(ctx.CancellationToken).ConfigureAwait(false);
-                    var planned = files.Select(f => new DeployImage(f.Name, f.Address, header.Apply(session, f.Address, f.Data, ctx.Output))).ToList();
-                    foreach (var finding in await DeployGuards.CheckAsync(session, planned, guardOptions, ctx.CancellationToken).ConfigureAwait(false))
+                    var composed = await FileComposition.ComposeAsync(session, files, header, ctx.Output, ctx.CancellationToken).ConfigureAwait(false);
+                    foreach (var finding in await DeployGuards.CheckAsync(session, composed, guardOptions, ctx.CancellationToken).ConfigureAwait(false))
                         ctx.Output.Warning($"{finding.CodeText}: {finding.Message} (ignored: --force)");
                     if (ctx.Value(eraseAll))
                     {
                         await EraseAllAsync(ctx, session).ConfigureAwait(false);
                     }
-                    foreach (var f in planned)
+                    foreach (var f in composed.Images)
                     {
                         var data = f.Data;
                         ctx.Output.Line($"Writing {data.Length} bytes at 0x{f.Address:x8} from {f.Name}...");
@@ -220,17 +218,15 @@ internal static class FlashCommands
                     _ => throw UsageException.Invalid($"'{diffText}' is not a valid value for --diff; use yes or no."),
                 };
                 var files = Pairs(ctx, ctx.Value(pairs), "verify_flash");
-                var header = new HeaderPatch(ctx.Value(flashMode), ctx.Value(flashFreq), ctx.Value(flashSize));
-                header.Validate();
+                var header = FileComposition.Header(ctx.Value(flashMode), ctx.Value(flashFreq), ctx.Value(flashSize));
                 return await ctx.WithSessionAsync(async session =>
                 {
                     var results = new JsonArray();
                     int failures = 0;
                     // Compare with what write_flash wrote: the same header patch at the bootloader address.
-                    if (header.Any) await session.EnsureFlashAttachedAsync(ctx.CancellationToken).ConfigureAwait(false);
-                    foreach (var file in files)
+                    var composed = await FileComposition.ComposeAsync(session, files, header, ctx.Output, ctx.CancellationToken).ConfigureAwait(false);
+                    foreach (var f in composed.Images)
                     {
-                        var f = file with { Data = header.Apply(session, file.Address, file.Data, ctx.Output) };
                         ctx.Output.Line($"Verifying 0x{f.Data.Length:x} ({f.Data.Length}) bytes at 0x{f.Address:x8} in flash against {f.Name}...");
                         var r = await ctx.Output.WithProgressAsync(f.Name,
                             p => FlashVerifier.VerifyAsync(session, f.Address, f.Data, showDiff, p, ctx.CancellationToken)).ConfigureAwait(false);
@@ -342,25 +338,5 @@ internal static class FlashCommands
                 }).ConfigureAwait(false);
             },
         };
-    }
-}
-
-/// <summary>--flash-mode/--flash-freq/--flash-size for the image written at the bootloader address.</summary>
-internal sealed record HeaderPatch(string? Mode, string? Freq, string? Size)
-{
-    public bool Any => !IsKeep(Mode) || !IsKeep(Freq) || !IsKeep(Size);
-
-    private static bool IsKeep(string? v) => v is null || v.Equals("keep", StringComparison.OrdinalIgnoreCase);
-
-    public void Validate()
-    {
-        if (Mode is not null && !IsKeep(Mode) && Mode.ToLowerInvariant() is not ("qio" or "qout" or "dio" or "dout"))
-            throw UsageException.Invalid($"'{Mode}' is not a flash mode; use keep, qio, qout, dio or dout.");
-    }
-
-    public byte[] Apply(EspSession session, uint address, byte[] data, Output output)
-    {
-        if (!Any) return data;
-        return ImagePatcher.Patch(session, address, data, this, output);
     }
 }

@@ -17,6 +17,12 @@ public sealed record GuardOptions
 
     /// <summary>Where the partition table lives; null skips the partition checks.</summary>
     public uint? PartitionTableOffset { get; init; } = PartitionTable.DefaultOffset;
+
+    /// <summary>
+    /// The table already read from the chip (by <see cref="DeploymentComposer"/>); used when it was read at
+    /// <see cref="PartitionTableOffset"/>, so the guards do not read it again.
+    /// </summary>
+    public ChipPartitionTable? KnownPartitionTable { get; init; }
 }
 
 /// <summary>One reason not to deploy.</summary>
@@ -48,6 +54,19 @@ public static class DeployGuards
     /// <summary>Chip revision major·100+minor as a version (v3.1 → 3.1).</summary>
     public static NuGetVersion RevisionVersion(int revision) => new(revision / 100, revision % 100, 0);
 
+    /// <summary>
+    /// Checks a composed deployment, with the partition table the composer read (if it read one); the chip's table
+    /// is read at most once per deploy.
+    /// </summary>
+    public static Task<IReadOnlyList<GuardFinding>> CheckAsync(EspSession session, ComposedDeployment deployment,
+        GuardOptions? options = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        options ??= new GuardOptions();
+        if (deployment.PartitionTable is { } table) options = options with { KnownPartitionTable = table };
+        return CheckAsync(session, deployment.Images, options, ct);
+    }
+
     /// <summary>Runs every check and returns what it found; throws the first finding unless <see cref="GuardOptions.Force"/>.</summary>
     public static async Task<IReadOnlyList<GuardFinding>> CheckAsync(EspSession session, IReadOnlyList<DeployImage> images,
         GuardOptions? options = null, CancellationToken ct = default)
@@ -78,7 +97,12 @@ public static class DeployGuards
             CheckEspImage(session, image, revision, findings);
 
         if (options.PartitionTableOffset is { } tableOffset && !session.SecureDownloadMode && FlashReader.IsAvailable(session))
-            await CheckPartitionsAsync(session, images, tableOffset, findings, ct).ConfigureAwait(false);
+        {
+            var onChip = options.KnownPartitionTable is { } known && known.Offset == tableOffset
+                ? known
+                : await ChipPartitionTable.ReadAsync(session, tableOffset, ct).ConfigureAwait(false);
+            CheckPartitions(images, onChip, findings);
+        }
 
         if (findings.Count > 0 && !options.Force) throw findings[0].ToException();
         return findings;
@@ -130,19 +154,11 @@ public static class DeployGuards
         }
     }
 
-    private static async Task CheckPartitionsAsync(EspSession session, IReadOnlyList<DeployImage> images, uint tableOffset,
-        List<GuardFinding> findings, CancellationToken ct)
+    private static void CheckPartitions(IReadOnlyList<DeployImage> images, ChipPartitionTable onChip, List<GuardFinding> findings)
     {
-        byte[] raw = await FlashReader.ReadAsync(session, tableOffset, PartitionTable.MaxLength, null, ct).ConfigureAwait(false);
-        PartitionTable table;
-        try
-        {
-            table = PartitionTable.Parse(raw);
-        }
-        catch (EspException)
-        {
-            return; // No valid table on the chip yet (a first flash writes it); nothing to check against.
-        }
+        // No valid table on the chip yet (a first flash writes it): nothing to check against.
+        if (onChip.Validated() is not { } table) return;
+        uint tableOffset = onChip.Offset;
         foreach (var image in images)
         {
             if (image.End <= tableOffset + PartitionTable.MaxLength) continue; // bootloader and the table itself
