@@ -64,7 +64,7 @@ public sealed class RomLoader(ChipDefinition chip, bool usbOtg = false) : Loader
     /// <summary>READ_FLASH_SLOW, 64 bytes per request, windows as the chip record allows.</summary>
     public override async Task<byte[]> ReadFlashAsync(EspSession session, uint address, int length, IProgress<EspProgress>? progress, CancellationToken ct)
     {
-        const int chunk = 64;
+        const int chunk = FlashReader.RomReadChunk;
         var data = new byte[length];
         int chunks = (length + chunk - 1) / chunk;
         await RequestPipeline.RunAsync(session, chunks,

@@ -6,6 +6,9 @@ namespace Esp.Protocol.Operations;
 /// <summary>Reads flash: stub READ_FLASH streaming (with acknowledgements and an MD5 at the end), or ROM READ_FLASH_SLOW.</summary>
 public static class FlashReader
 {
+    /// <summary>ROM READ_FLASH_SLOW answers 64 bytes per request.</summary>
+    public const int RomReadChunk = 64;
+
     public static bool IsAvailable(EspSession session) => session.Loader.CanReadFlash;
 
     public static async Task<byte[]> ReadAsync(EspSession session, uint address, int length,

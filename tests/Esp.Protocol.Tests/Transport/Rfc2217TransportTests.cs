@@ -248,6 +248,10 @@ public class Rfc2217TransportTests
         server.AnswerSetControl = false;
         await using var t = await TransportFactory.OpenAsync($"rfc2217://127.0.0.1:{server.Port}?ign_set_control&timeout=0.3");
         await t.SetLinesAsync(true, false).WaitAsync(Limit);
+        // The client does not wait for the server; the server records the request when it has read it.
+        var deadline = DateTime.UtcNow + Limit;
+        while (!server.Subnegotiations.Any(s => s.Command == 5 && s.Value.Single() == 8) && DateTime.UtcNow < deadline)
+            await Task.Delay(10);
         Assert.Contains(server.Subnegotiations, s => s.Command == 5 && s.Value.Single() == 8);
     }
 
