@@ -44,6 +44,7 @@ public enum EspErrorCode
     InvalidPortUri = 2012,
     StubNotRunning = 2013,
     BaudChangeFailed = 2014,
+    ResumeChipChanged = 2015,
 
     // 3xxx: the chip answered, but with an error.
     RomError = 3001,

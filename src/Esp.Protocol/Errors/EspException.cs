@@ -82,6 +82,7 @@ public static class EspErrorHelp
         EspErrorCode.StubStartFailed => "Check that the stub file matches the chip, or run without a stub (--no-stub).",
         EspErrorCode.WrongBootMode => "The chip booted its application; hold BOOT (IO0) while resetting to enter download mode.",
         EspErrorCode.InvalidPortUri => "Use a device path, COMn, socket://host:port, rfc2217://host:port or sim:<chip>.",
+        EspErrorCode.ResumeChipChanged => "Connect the board that was being written to finish it, or run the deploy again to write this one.",
         EspErrorCode.BaudChangeFailed => "Use a lower baud rate (-b 115200 / EspBaud=115200); some USB-serial bridges do not carry the higher rates.",
         EspErrorCode.StubNotRunning => "The chip reset (power, brown-out or watchdog) and lost the flasher stub; connect again to continue.",
         EspErrorCode.RomError => "The ROM loader refused the command; check addresses and sizes.",

@@ -25,6 +25,12 @@ public sealed record DeployImageResult(string Name, uint Address, int Length, De
 public sealed record DeployResult(IReadOnlyList<DeployImageResult> Images, TimeSpan Elapsed, long WireBytesSent, long WireBytesReceived)
 {
     public long BytesWritten => Images.Sum(i => i.BytesWritten);
+
+    /// <summary>How many times the deploy reconnected and resumed (0: it finished on its first connection).</summary>
+    public int Resumes { get; init; }
+
+    /// <summary>What the first connection had got through before it failed, when the deploy resumed.</summary>
+    public string? ResumedAfter { get; init; }
     public bool AnythingWritten => BytesWritten > 0;
 }
 

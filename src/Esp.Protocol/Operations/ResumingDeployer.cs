@@ -14,6 +14,8 @@ public sealed record ResumeOptions
     public bool Finish { get; init; } = true;
     /// <summary>Receives one line per retry.</summary>
     public Action<string>? Log { get; init; }
+    /// <summary>How long to wait for a serial port that went away to come back (<see cref="ResumingDeployer.ConnectorFor"/>).</summary>
+    public TimeSpan PortWait { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
@@ -33,17 +35,19 @@ public static class ResumingDeployer
         resume ??= new ResumeOptions();
         int attempts = Math.Max(1, resume.Attempts);
         EspException? last = null;
+        string? firstMac = null;
         for (int attempt = 1; attempt <= attempts; attempt++)
         {
             EspSession? session = null;
             try
             {
                 session = await connect(ct).ConfigureAwait(false);
+                firstMac = await CheckSameChipAsync(session, firstMac, ct).ConfigureAwait(false);
                 // Later attempts always compare first: that is what makes them a resume.
                 var o = attempt > 1 && FlashMd5.IsAvailable(session) ? options with { Full = false } : options;
                 var result = await Deployer.DeployAsync(session, images, o, progress, ct).ConfigureAwait(false);
                 if (resume.Finish) await session.FinishAsync(ct).ConfigureAwait(false);
-                return result;
+                return attempt == 1 ? result : result with { Resumes = attempt - 1, ResumedAfter = last?.Message };
             }
             catch (EspException ex) when (IsRetryable(ex))
             {
@@ -60,6 +64,44 @@ public static class ResumingDeployer
         throw last is EspWriteIncompleteException w
             ? new EspWriteIncompleteException(w.Code, w.Cause, w.Verified, w.Unverified, w.NotWritten, w.Help, w.InnerException, attempts)
             : last!;
+    }
+
+    /// <summary>
+    /// Connections for <see cref="DeployAsync"/>: the first as <paramref name="options"/> say; later ones after waiting
+    /// (at most <see cref="ResumeOptions.PortWait"/>) for a serial port that went away to come back, under its path or,
+    /// by its USB serial number, under another.
+    /// </summary>
+    public static Func<CancellationToken, Task<EspSession>> ConnectorFor(ConnectOptions options, ResumeOptions resume,
+        Func<IReadOnlyList<Transport.SerialPortInfo>> listPorts)
+    {
+        string? serial = null;
+        int calls = 0;
+        return async ct =>
+        {
+            if (calls++ == 0)
+            {
+                serial = options.Transport is null ? Transport.PortWaiter.SerialNumberOf(options.Port, listPorts) : null;
+                return await EspSession.ConnectAsync(options, ct).ConfigureAwait(false);
+            }
+            if (options.Transport is not null) return await EspSession.ConnectAsync(options, ct).ConfigureAwait(false);
+            var port = await Transport.PortWaiter.WaitAsync(options.Port, serial, resume.PortWait, listPorts, ct).ConfigureAwait(false)
+                ?? throw new EspException(EspErrorCode.PortNotFound,
+                    $"The port {options.Port} went away and did not come back within {resume.PortWait.TotalSeconds:0.#} s.",
+                    "Reconnect the board and run the deploy again; it writes only what is still missing.");
+            if (port != options.Port) resume.Log?.Invoke($"The board came back as {port}.");
+            return await EspSession.ConnectAsync(options with { Port = port }, ct).ConfigureAwait(false);
+        };
+    }
+
+    /// <summary>A resume must meet the chip the deploy started on: compare factory MACs (returns the first one).</summary>
+    private static async Task<string?> CheckSameChipAsync(EspSession session, string? firstMac, CancellationToken ct)
+    {
+        if (session.SecureDownloadMode) return firstMac;
+        string mac = await ChipInfo.ReadMacAsync(session, ct).ConfigureAwait(false);
+        if (firstMac is not null && mac != firstMac)
+            throw new EspException(EspErrorCode.ResumeChipChanged,
+                $"The chip on {session.Transport.Name} is not the one the deploy started on (MAC {mac}, was {firstMac}): not resuming onto it.");
+        return firstMac ?? mac;
     }
 
     /// <summary>Keeps the most informative report: a range report beats a bare error from a later attempt that wrote nothing.</summary>
