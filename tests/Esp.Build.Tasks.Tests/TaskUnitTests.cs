@@ -81,6 +81,13 @@ public sealed class TaskUnitTests : IDisposable
         Assert.Equal(0x400000u, Numbers.ParseUInt("4MB", "x"));
         Assert.Equal(0x1C0000u, Numbers.ParseUInt("0x1C0000", "x"));
         Assert.Equal(4096u, Numbers.ParseUInt("4096", "x"));
+        // The command line's spellings work in properties too.
+        Assert.Equal(1024u, Numbers.ParseUInt("1KiB", "x"));
+        Assert.Equal(5u, Numbers.ParseUInt("0b101", "x"));
+        Assert.Equal(0x4000u, Numbers.ParseUInt("0x10k", "x"));
+        var e = Assert.Throws<Esp.Protocol.Errors.EspException>(() => Numbers.ParseUInt("12q", "Address of 'a.bin'"));
+        Assert.Equal(Esp.Protocol.Errors.EspErrorCode.InvalidNumber, e.Code);
+        Assert.Equal("Address of 'a.bin' '12q' is not a number.", e.Message);
     }
 
     [Fact]
