@@ -19,7 +19,7 @@ public class SafetyTests
         await using var rig = await Rig.OpenAsync("esp32", stub: true, timeouts: EspTimeouts.Default);
         using var cts = new CancellationTokenSource();
         var image = Bytes(0x40000);
-        var progress = new SyncProgress(p => { if (p.Operation == "write" && p.Done >= 0x10000) cts.Cancel(); });
+        var progress = new InlineProgress(p => { if (p.Operation == "write" && p.Done >= 0x10000) cts.Cancel(); });
         var ex = await Assert.ThrowsAsync<EspWriteIncompleteException>(() =>
             FlashWriter.WriteAsync(rig.Session, 0x100000, image, new FlashWriteOptions { Compress = false }, progress, cts.Token));
         Assert.Equal(EspErrorCode.Cancelled, ex.Code);
@@ -80,9 +80,4 @@ public class SafetyTests
         Port = "sim", Transport = t, Chip = chip, Baud = 115200, After = "no-reset",
         Timeouts = EspTimeouts.Default,
     };
-
-    private sealed class SyncProgress(Action<EspProgress> report) : IProgress<EspProgress>
-    {
-        public void Report(EspProgress value) => report(value);
-    }
 }

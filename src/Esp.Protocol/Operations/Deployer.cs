@@ -116,7 +116,7 @@ public static class Deployer
             {
                 int offset = (int)(address - image.Address);
                 long before = done;
-                var inner = progress is null ? null : new SyncProgress(p =>
+                var inner = progress is null ? null : new InlineProgress(p =>
                 {
                     if (p.Operation == "write") progress.Report(new EspProgress("write", before + p.Done, total, image.Name));
                 });
@@ -246,11 +246,5 @@ public static class Deployer
                 result.Add(r);
         }
         return result;
-    }
-
-    /// <summary>Progress that reports on the calling thread (Progress&lt;T&gt; would post to a thread pool).</summary>
-    private sealed class SyncProgress(Action<EspProgress> report) : IProgress<EspProgress>
-    {
-        public void Report(EspProgress value) => report(value);
     }
 }
