@@ -485,6 +485,4 @@ public sealed partial class EspSession : IAsyncDisposable
     {
         if (_ownsTransport) await Transport.DisposeAsync().ConfigureAwait(false);
     }
-
-    internal static uint ReadU32(ReadOnlySpan<byte> data, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(data[offset..]);
 }

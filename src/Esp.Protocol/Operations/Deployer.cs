@@ -25,7 +25,6 @@ public sealed record DeployImageResult(string Name, uint Address, int Length, De
 public sealed record DeployResult(IReadOnlyList<DeployImageResult> Images, TimeSpan Elapsed, long WireBytesSent, long WireBytesReceived)
 {
     public long BytesWritten => Images.Sum(i => i.BytesWritten);
-    public bool AnythingWritten => BytesWritten > 0;
 }
 
 public sealed record DeployOptions
