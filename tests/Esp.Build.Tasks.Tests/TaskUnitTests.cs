@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Esp.Protocol.Images;
+using Esp.Protocol.Transport;
 using Microsoft.Build.Utilities;
 
 namespace Esp.Build.Tasks.Tests;
@@ -213,7 +214,7 @@ public sealed class PortChoiceTests
     [Fact]
     public void NoPortAndNoBridgeFailsWithEsp2003ListingCandidates()
     {
-        var e = Assert.Throws<Esp.Protocol.Errors.EspException>(() => PortChooser.ChooseDefault([new PortCandidate("/dev/ttyS4", false, "/dev/ttyS4")]));
+        var e = Assert.Throws<Esp.Protocol.Errors.EspException>(() => EspConnectedTask.ChooseDefaultPort([new SerialPortInfo("/dev/ttyS4")]));
         Assert.Equal("ESP2003", e.CodeText);
         Assert.Contains("/dev/ttyS4", e.Message);
         Assert.Contains("EspPort", e.Help);
@@ -222,8 +223,8 @@ public sealed class PortChoiceTests
     [Fact]
     public void TwoBridgesFailWithEsp2004ListingBoth()
     {
-        var e = Assert.Throws<Esp.Protocol.Errors.EspException>(() => PortChooser.ChooseDefault(
-            [new PortCandidate("/dev/ttyUSB0", true, "/dev/ttyUSB0 CP210x"), new PortCandidate("/dev/ttyACM0", true, "/dev/ttyACM0 Espressif")]));
+        var e = Assert.Throws<Esp.Protocol.Errors.EspException>(() => EspConnectedTask.ChooseDefaultPort(
+            [new SerialPortInfo("/dev/ttyUSB0", 0x10C4, 0xEA60), new SerialPortInfo("/dev/ttyACM0", 0x303A, 0x1001)]));
         Assert.Equal("ESP2004", e.CodeText);
         Assert.Contains("/dev/ttyUSB0", e.Message);
         Assert.Contains("/dev/ttyACM0", e.Message);
@@ -232,7 +233,7 @@ public sealed class PortChoiceTests
     [Fact]
     public void TheOnlyBridgeIsChosen()
     {
-        var chosen = PortChooser.ChooseDefault([new PortCandidate("/dev/ttyS0", false, "a"), new PortCandidate("/dev/ttyUSB3", true, "b")]);
+        var chosen = EspConnectedTask.ChooseDefaultPort([new SerialPortInfo("/dev/ttyS0"), new SerialPortInfo("/dev/ttyUSB3", 0x1A86, 0x7523)]);
         Assert.Equal("/dev/ttyUSB3", chosen.Path);
     }
 
@@ -244,7 +245,7 @@ public sealed class PortChoiceTests
         try
         {
             Environment.SetEnvironmentVariable("ESPTOOL_PORT", null);
-            EspConnectedTask.ListPorts = () => [new PortCandidate("/dev/ttyUSB0", true, "/dev/ttyUSB0"), new PortCandidate("/dev/ttyUSB1", true, "/dev/ttyUSB1")];
+            EspConnectedTask.ListPorts = () => [new SerialPortInfo("/dev/ttyUSB0", 0x10C4, 0xEA60), new SerialPortInfo("/dev/ttyUSB1", 0x10C4, 0xEA60)];
             var engine = new FakeBuildEngine();
             var task = new EspChipInfo { BuildEngine = engine };
             Assert.False(task.Execute());
