@@ -4,6 +4,7 @@ using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
 using Esp.Simulator;
 using Esp.Simulator.Link;
+using Esp.TestSupport;
 
 namespace Esp.Reliability.Tests;
 
@@ -16,7 +17,7 @@ public class SafetyTests
     [Fact]
     public async Task CancellingAWriteReportsWhatWasWritten()
     {
-        await using var rig = await Rig.OpenAsync("esp32", stub: true, timeouts: EspTimeouts.Default);
+        await using var rig = await SimRig.OpenAsync("esp32", stub: true, options: new SimRigOptions { After = "no-reset", Timeouts = EspTimeouts.Default });
         using var cts = new CancellationTokenSource();
         var image = Bytes(0x40000);
         var progress = new InlineProgress(p => { if (p.Operation == "write" && p.Done >= 0x10000) cts.Cancel(); });
