@@ -132,7 +132,7 @@ public abstract class EspConnectedTask : EspTaskBase
     /// <summary>
     /// Lets the Linux port discovery read another sysfs/dev tree (<c>$ROOT/sys</c>, <c>$ROOT/dev</c>), for tests.
     /// </summary>
-    internal const string SysfsRootVariable = "ESP_BUILD_SYSFS_ROOT";
+    private const string SysfsRootVariable = "ESP_BUILD_SYSFS_ROOT";
 
     private const string PortHelp =
         "Set the port with the EspPort property (e.g. -p:EspPort=/dev/ttyUSB0, or in Esp.user.props next to the project) or the ESPTOOL_PORT environment variable.";
@@ -146,7 +146,7 @@ public abstract class EspConnectedTask : EspTaskBase
     /// <summary>The project's fallback port (EspDefaultPort): used when neither Port nor ESPTOOL_PORT names one.</summary>
     public string? DefaultPort { get; set; }
 
-    /// <summary>Baud rate after connecting (empty: ESPTOOL_BAUD, else the engine's default, 460800).</summary>
+    /// <summary>Baud rate after connecting (empty: ESPTOOL_BAUD, else <see cref="ConnectOptions.Baud"/>).</summary>
     public string? Baud { get; set; }
 
     /// <summary>Chip key (esp32, esp32c3, …) or auto (empty: ESPTOOL_CHIP, else auto).</summary>
@@ -164,7 +164,7 @@ public abstract class EspConnectedTask : EspTaskBase
     /// <summary>Talk to the ROM loader only (no flasher stub); default false.</summary>
     public bool NoStub { get; set; }
 
-    /// <summary>Connection attempts (each runs the reset strategy and five syncs); the engine's default is 7.</summary>
+    /// <summary>Connection attempts (each runs the reset strategy and five syncs); default <see cref="ConnectOptions.ConnectAttempts"/>.</summary>
     public int ConnectAttempts { get; set; } = Defaults.ConnectAttempts;
 
     /// <summary>Timeout of one command in milliseconds (default 3000).</summary>
