@@ -3,6 +3,7 @@ using Esp.Protocol.Chips;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
 using Esp.Simulator;
+using Esp.TestSupport;
 
 namespace Esp.Bench;
 
@@ -32,7 +33,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
     private async Task StubFiguresAsync(LinkOptions link)
     {
         Console.Error.WriteLine($"[stub] connecting ({chipKey}, {Link(link)})...");
-        await using var rig = await Rig.OpenAsync(chipKey, stub: true, link, Baud);
+        await using var rig = await ConnectAsync(stub: true, link);
         var s = rig.Session;
         string l = Link(link);
 
@@ -127,7 +128,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
     {
         var lat = TimeSpan.FromMilliseconds(1);
         var link = new LinkOptions { BaudThrottle = true, HostToChipLatency = lat, ChipToHostLatency = lat };
-        await using var rig = await Rig.OpenAsync(chipKey, stub: true, link, Baud);
+        await using var rig = await ConnectAsync(stub: true, link);
         var random = Data.Random(Mib, 10);
         var w = await TimedWriteAsync(rig.Session, 0x100000, random);
         Check(rig.Chip.Flash.Read(0x100000, random.Length), random, "write random with latency");
@@ -143,7 +144,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
     private async Task RomFiguresAsync(LinkOptions link)
     {
         Console.Error.WriteLine("[rom] connecting...");
-        await using var rig = await Rig.OpenAsync(chipKey, stub: false, link, Baud);
+        await using var rig = await ConnectAsync(stub: false, link);
         var s = rig.Session;
         string l = Link(link);
         var random = Data.Random(Mib, 11);
@@ -180,7 +181,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
         int largestClean = 0;
         foreach (int window in new[] { 4, 8, 9, 10, 12, 16, 24, 32 })
         {
-            await using var r = await Rig.OpenAsync(chipKey, stub: false, rom, Baud, timeouts: EspTimeouts.Default with { Command = TimeSpan.FromMilliseconds(500) },
+            await using var r = await ConnectAsync(stub: false, rom, timeouts: EspTimeouts.Default with { Command = TimeSpan.FromMilliseconds(500) },
                 windows: new LoaderWindows(window, 1, 1));
             var expected = FillRam(r.Chip, ram, 16 * 1024, 99);
             string outcome;
@@ -200,7 +201,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
         table.Add("4. READ_REG window sweep, ROM, 16 KiB each", "RxOverrun in SimStatistics per window", string.Join("; ", sweep),
             "largest clean window documented", null, Link(rom));
 
-        await using var rig = await Rig.OpenAsync(chipKey, stub: false, rom, Baud);
+        await using var rig = await ConnectAsync(stub: false, rom);
         var data = FillRam(rig.Chip, ram, size, 4);
         var s = rig.Session;
         var (tEsptool, tOurs, same) = await CompareDumpAsync(s, ram, size, data);
@@ -215,7 +216,7 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
     {
         // Stub mode: esp-flasher-stub takes one request at a time (docs/fidelity.md), so this only checks it is not slower.
         var link = new LinkOptions { BaudThrottle = true, HostToChipLatency = lat, ChipToHostLatency = lat };
-        await using var rig = await Rig.OpenAsync(chipKey, stub: true, link, Baud);
+        await using var rig = await ConnectAsync(stub: true, link);
         var data = FillRam(rig.Chip, ram, size, 5);
         var s = rig.Session;
         var (tEsptool, tOurs, same) = await CompareDumpAsync(s, ram, size, data);
@@ -250,6 +251,24 @@ public sealed class LinkBench(Table table, string chipKey, bool quick)
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /// <summary>
+    /// Connects to a fresh virtual chip (16 MiB flash, <paramref name="link"/>) like the CLI does: at 115200 (the ROM's
+    /// rate), reset into download mode, optional stub upload, then CHANGE_BAUDRATE to <see cref="Baud"/>. The flash
+    /// is attached before anything is timed.
+    /// </summary>
+    private async Task<SimRig> ConnectAsync(bool stub, LinkOptions link, EspTimeouts? timeouts = null, LoaderWindows? windows = null)
+    {
+        var rig = await SimRig.OpenAsync(chipKey, stub, new VirtualChipOptions { FlashSize = 16 * 1024 * 1024, Link = link },
+            new SimRigOptions { Baud = Baud, Timeouts = timeouts ?? EspTimeouts.Default, Windows = windows });
+        await rig.Session.EnsureFlashAttachedAsync(default);
+        if (rig.Chip.ChipBaud != Baud || rig.Transport.BaudRate != Baud)
+        {
+            await rig.DisposeAsync();
+            throw new InvalidOperationException($"Baud change did not take: chip {rig.Chip.ChipBaud}, host {rig.Transport.BaudRate}.");
+        }
+        return rig;
+    }
 
     private sealed record Timed(FlashWriteResult Result, double Seconds, double Rate);
 

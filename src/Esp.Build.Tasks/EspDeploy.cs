@@ -83,7 +83,7 @@ public sealed class EspDeploy : EspImageTask
         foreach (var f in findings) LogEspWarning(f.CodeText, $"{f.Message} {f.Help} (ignored: EspForce=true)");
         var options = new DeployOptions { Full = Full };
         var progress = CreateProgress();
-        var tracking = new Tracking(p =>
+        var tracking = new InlineProgress(p =>
         {
             if (p.Operation == "write") _writeDone = p.Done;
             progress.Report(p);

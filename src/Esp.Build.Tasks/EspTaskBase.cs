@@ -122,22 +122,40 @@ public abstract class EspTaskBase : Microsoft.Build.Utilities.Task, ICancelableT
 /// <summary>
 /// Base of the tasks that talk to a chip: the connection parameters (Port, Baud, Chip, Before, After, StubFile,
 /// timeouts) and the connect / finish sequence around <see cref="RunAsync(EspSession, CancellationToken)"/>.
+/// An empty parameter means "not set": the <c>ESPTOOL_*</c> environment variable for Port, Baud and Chip, else the
+/// engine's default (<see cref="ConnectOptions"/>).
 /// </summary>
 public abstract class EspConnectedTask : EspTaskBase
 {
-    /// <summary>Serial device, COM name, socket://, rfc2217:// or sim: URI. Empty: ESPTOOL_PORT, then the only ESP USB bridge.</summary>
+    private static readonly ConnectOptions Defaults = new();
+
+    /// <summary>
+    /// Lets the Linux port discovery read another sysfs/dev tree (<c>$ROOT/sys</c>, <c>$ROOT/dev</c>), for tests.
+    /// </summary>
+    private const string SysfsRootVariable = "ESP_BUILD_SYSFS_ROOT";
+
+    private const string PortHelp =
+        "Set the port with the EspPort property (e.g. -p:EspPort=/dev/ttyUSB0, or in Esp.user.props next to the project) or the ESPTOOL_PORT environment variable.";
+
+    /// <summary>
+    /// Serial device, COM name, socket://, rfc2217:// or sim: URI. Empty: ESPTOOL_PORT, then <see cref="DefaultPort"/>,
+    /// then the only ESP USB bridge.
+    /// </summary>
     public string? Port { get; set; }
 
-    /// <summary>Baud rate after connecting (default 460800; empty: ESPTOOL_BAUD or the default).</summary>
+    /// <summary>The project's fallback port (EspDefaultPort): used when neither Port nor ESPTOOL_PORT names one.</summary>
+    public string? DefaultPort { get; set; }
+
+    /// <summary>Baud rate after connecting (empty: ESPTOOL_BAUD, else <see cref="ConnectOptions.Baud"/>).</summary>
     public string? Baud { get; set; }
 
-    /// <summary>Chip key (esp32, esp32c3, …) or auto (default; empty: ESPTOOL_CHIP or auto).</summary>
+    /// <summary>Chip key (esp32, esp32c3, …) or auto (empty: ESPTOOL_CHIP, else auto).</summary>
     public string? Chip { get; set; }
 
-    /// <summary>default-reset (default), usb-reset, no-reset, no-reset-no-sync.</summary>
+    /// <summary>default-reset (the default), usb-reset, no-reset, no-reset-no-sync.</summary>
     public string? Before { get; set; }
 
-    /// <summary>hard-reset (default), soft-reset, no-reset, no-reset-stub.</summary>
+    /// <summary>hard-reset (the default), soft-reset, no-reset, no-reset-stub.</summary>
     public string? After { get; set; }
 
     /// <summary>esptool-format stub JSON to run instead of the shipped flasher stub.</summary>
@@ -146,8 +164,8 @@ public abstract class EspConnectedTask : EspTaskBase
     /// <summary>Talk to the ROM loader only (no flasher stub); default false.</summary>
     public bool NoStub { get; set; }
 
-    /// <summary>Connection attempts (each runs the reset strategy and five syncs). Default 7.</summary>
-    public int ConnectAttempts { get; set; } = 7;
+    /// <summary>Connection attempts (each runs the reset strategy and five syncs); default <see cref="ConnectOptions.ConnectAttempts"/>.</summary>
+    public int ConnectAttempts { get; set; } = Defaults.ConnectAttempts;
 
     /// <summary>Timeout of one command in milliseconds (default 3000).</summary>
     public int CommandTimeoutMs { get; set; }
@@ -170,8 +188,8 @@ public abstract class EspConnectedTask : EspTaskBase
     /// <summary>The detected chip's name, e.g. "ESP32".</summary>
     [Output] public string? ChipName { get; private set; }
 
-    /// <summary>Lists serial ports for discovery; tests replace it. Default: <c>ESP_BUILD_SYSFS_ROOT</c> or the host's ports.</summary>
-    internal static Func<IReadOnlyList<PortCandidate>> ListPorts { get; set; } = PortChooser.ListHost;
+    /// <summary>Lists serial ports for discovery; tests replace it. Default: the host's ports (<see cref="SysfsRootVariable"/>).</summary>
+    internal static Func<IReadOnlyList<SerialPortInfo>> ListPorts { get; set; } = ListHostPorts;
 
     /// <summary>Checks the parameters before the port is opened (throw <see cref="EspException"/>).</summary>
     protected virtual void Validate()
@@ -197,10 +215,10 @@ public abstract class EspConnectedTask : EspTaskBase
 
     internal ConnectOptions BuildOptions()
     {
-        string port = ResolvePort();
-        int baud = 460800;
-        string? baudText = NonEmpty(Baud) ?? NonEmpty(Environment.GetEnvironmentVariable("ESPTOOL_BAUD"));
-        if (baudText is not null) baud = checked((int)ParseUInt(baudText, "Baud"));
+        var env = EsptoolEnvironment.FromProcess();
+        string port = ResolvePort(env);
+        string? baudText = NonEmpty(Baud) ?? env.Baud;
+        int baud = baudText is null ? Defaults.Baud : checked((int)ParseUInt(baudText, "Baud"));
         var t = EspTimeouts.Default;
         if (CommandTimeoutMs > 0) t = t with { Command = TimeSpan.FromMilliseconds(CommandTimeoutMs) };
         if (SyncTimeoutMs > 0) t = t with { Sync = TimeSpan.FromMilliseconds(SyncTimeoutMs) };
@@ -215,9 +233,9 @@ public abstract class EspConnectedTask : EspTaskBase
         {
             Port = port,
             Baud = baud,
-            Chip = NonEmpty(Chip) ?? NonEmpty(Environment.GetEnvironmentVariable("ESPTOOL_CHIP")) ?? "auto",
-            Before = NonEmpty(Before) ?? "default-reset",
-            After = NonEmpty(After) ?? "hard-reset",
+            Chip = NonEmpty(Chip) ?? env.Chip ?? Defaults.Chip,
+            Before = NonEmpty(Before) ?? Defaults.Before,
+            After = NonEmpty(After) ?? Defaults.After,
             StubFile = stub,
             NoStub = NoStub,
             CustomResetSequence = NonEmpty(CustomResetSequence),
@@ -227,13 +245,23 @@ public abstract class EspConnectedTask : EspTaskBase
         };
     }
 
-    private string ResolvePort()
+    private string ResolvePort(EsptoolEnvironment env)
     {
-        var port = NonEmpty(Port) ?? NonEmpty(Environment.GetEnvironmentVariable("ESPTOOL_PORT"));
+        var port = NonEmpty(Port) ?? env.Port ?? NonEmpty(DefaultPort);
         if (port is not null) return port;
-        var chosen = PortChooser.ChooseDefault(ListPorts());
+        var chosen = ChooseDefaultPort(ListPorts());
         Log.LogMessage(MessageImportance.High, "Esp.Build: no port set; using {0}, the only ESP USB bridge found (set EspPort to choose another).", chosen);
         return chosen.Path;
     }
 
+    /// <summary>The only known ESP USB bridge among <paramref name="ports"/>; else ESP2003/ESP2004 naming EspPort.</summary>
+    internal static SerialPortInfo ChooseDefaultPort(IReadOnlyList<SerialPortInfo> ports) => PortDiscovery.ChooseDefault(ports, PortHelp);
+
+    private static IReadOnlyList<SerialPortInfo> ListHostPorts()
+    {
+        var root = Environment.GetEnvironmentVariable(SysfsRootVariable);
+        return string.IsNullOrEmpty(root)
+            ? PortDiscovery.List()
+            : PortDiscovery.ListLinux(Path.Combine(root, "sys"), Path.Combine(root, "dev"));
+    }
 }

@@ -40,7 +40,7 @@ public sealed class EspWriteFlash : EspImageTask
             _pending.RemoveAt(0);
             _currentDone = 0;
             _currentTotal = data.Length;
-            var tracking = new Tracking(p => { if (p.Operation == "write") _currentDone = p.Done; progress.Report(p with { Detail = item.ItemSpec }); });
+            var tracking = new InlineProgress(p => { if (p.Operation == "write") _currentDone = p.Done; progress.Report(p with { Detail = item.ItemSpec }); });
             var result = await FlashWriter.WriteAsync(session, address, data, new FlashWriteOptions { Verify = Verify, Compress = compress }, tracking, ct).ConfigureAwait(false);
             BytesWritten += data.Length;
             _done.Add(_current);
@@ -63,12 +63,6 @@ public sealed class EspWriteFlash : EspImageTask
             _current is null ? "none" : $"{_current}, about {_currentDone} of {_currentTotal} bytes sent",
             _pending.Count == 0 ? "nothing" : string.Join(", ", _pending));
     }
-}
-
-/// <summary>Reports progress on the calling thread.</summary>
-internal sealed class Tracking(Action<EspProgress> report) : IProgress<EspProgress>
-{
-    public void Report(EspProgress value) => report(value);
 }
 
 /// <summary>read_flash: copies a flash range to a file.</summary>

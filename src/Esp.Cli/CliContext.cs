@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Esp.Protocol.Errors;
 using Esp.Protocol.Loader;
+using Esp.Protocol.Transport;
 
 namespace Esp.Cli;
 
@@ -63,16 +64,17 @@ internal sealed class CliContext
     private GlobalSettings ResolveSettings()
     {
         var config = EsptoolConfig.Load(Host);
-        string? Env(string name) => Host.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        var env = EsptoolEnvironment.Read(Host.GetEnvironmentVariable);
+        var defaults = GlobalSettings.Defaults;
 
-        var port = Value(Globals.Port) ?? Env("ESPTOOL_PORT");
-        var baudText = Value(Globals.Baud) ?? Env("ESPTOOL_BAUD");
-        int baud = baudText is null ? 460800 : Numbers.ParseInt(baudText, "baud rate", 300, 20_000_000);
-        var chip = GlobalSettings.CheckChip(Value(Globals.Chip) ?? Env("ESPTOOL_CHIP") ?? "auto");
-        var before = GlobalSettings.CheckChoice(Value(Globals.Before) ?? Env("ESPTOOL_BEFORE") ?? "default-reset", GlobalSettings.BeforeValues, "--before");
-        var after = GlobalSettings.CheckChoice(Value(Globals.After) ?? Env("ESPTOOL_AFTER") ?? "hard-reset", GlobalSettings.AfterValues, "--after");
-        var attemptsText = Value(Globals.ConnectAttempts) ?? Env("ESPTOOL_CONNECT_ATTEMPTS");
-        int attempts = attemptsText is not null ? Numbers.ParseInt(attemptsText, "number of connect attempts", 0) : config.Integer("connect_attempts") ?? 7;
+        var port = Value(Globals.Port) ?? env.Port;
+        var baudText = Value(Globals.Baud) ?? env.Baud;
+        int baud = baudText is null ? defaults.Baud : Numbers.ParseInt(baudText, "baud rate", 300, 20_000_000);
+        var chip = GlobalSettings.CheckChip(Value(Globals.Chip) ?? env.Chip ?? defaults.Chip);
+        var before = GlobalSettings.CheckChoice(Value(Globals.Before) ?? env.Before ?? defaults.Before, GlobalSettings.BeforeValues, "--before");
+        var after = GlobalSettings.CheckChoice(Value(Globals.After) ?? env.After ?? defaults.After, GlobalSettings.AfterValues, "--after");
+        var attemptsText = Value(Globals.ConnectAttempts) ?? env.ConnectAttempts;
+        int attempts = attemptsText is not null ? Numbers.ParseInt(attemptsText, "number of connect attempts", 0) : config.Integer("connect_attempts") ?? defaults.ConnectAttempts;
 
         string? stub = Value(Globals.StubFile);
         bool noStub = Value(Globals.NoStub);
@@ -106,7 +108,7 @@ internal sealed class CliContext
             Output.Status($"Loaded custom configuration from {cfg}");
             foreach (var key in s.Config.UnknownKeys) Output.Warning($"ignoring unknown option '{key}' in {cfg}");
         }
-        var port = s.Port ?? PortChooser.Choose(Host, Output);
+        var port = s.Port ?? ChooseDefaultPort();
         var options = new ConnectOptions
         {
             Port = port,
@@ -142,6 +144,14 @@ internal sealed class CliContext
             }
             return envelope;
         }
+    }
+
+    /// <summary>No port given: the one known ESP USB bridge, else an error listing the candidates.</summary>
+    private string ChooseDefaultPort()
+    {
+        var chosen = PortDiscovery.ChooseDefault(Host.ListPorts());
+        Output.Status($"Using port {chosen}");
+        return chosen.Path;
     }
 
     private static Action<WireTraceEvent> TraceWriter(Output output) => ev =>

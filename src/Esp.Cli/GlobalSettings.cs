@@ -5,22 +5,25 @@ namespace Esp.Cli;
 
 /// <summary>
 /// Connection settings after every source is applied: command line, then ESPTOOL_* variables, then the
-/// esptool configuration file, then esptool's defaults.
+/// esptool configuration file, then the engine's defaults (<see cref="Defaults"/>).
 /// </summary>
 internal sealed record GlobalSettings
 {
+    /// <summary>The engine's connection defaults (baud, chip, reset modes, connect attempts).</summary>
+    public static readonly ConnectOptions Defaults = new();
+
     public static readonly string[] BeforeValues = ["default-reset", "usb-reset", "no-reset", "no-reset-no-sync"];
     public static readonly string[] AfterValues = ["hard-reset", "soft-reset", "no-reset", "no-reset-stub"];
 
     public string? Port { get; init; }
-    public int Baud { get; init; } = 460800;
-    public string Chip { get; init; } = "auto";
-    public string Before { get; init; } = "default-reset";
-    public string After { get; init; } = "hard-reset";
+    public required int Baud { get; init; }
+    public required string Chip { get; init; }
+    public required string Before { get; init; }
+    public required string After { get; init; }
     public string? StubFile { get; init; }
     public bool NoStub { get; init; }
     public bool Trace { get; init; }
-    public int ConnectAttempts { get; init; } = 7;
+    public required int ConnectAttempts { get; init; }
     public string? CustomResetSequence { get; init; }
     public EspTimeouts Timeouts { get; init; } = EspTimeouts.Default;
     public EsptoolConfig Config { get; init; } = EsptoolConfig.Empty;

@@ -196,6 +196,23 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
     }
 
     [Fact]
+    public void EsptoolPortWinsOverTheProjectsDefaultPort()
+    {
+        var dir = NewDir("defaultport");
+        var (port, _) = VirtualChip(dir);
+        // EspDefaultPort names a port where nothing listens: ESPTOOL_PORT, read by the task, must win over it.
+        var r = package.Build(["-t:EspInfo", "-p:EspPort=", Prop("EspDefaultPort", "socket://127.0.0.1:1")],
+            new Dictionary<string, string?> { ["ESPTOOL_PORT"] = port });
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("connected to ESP32", r.Output);
+
+        // Without ESPTOOL_PORT the project's default port is used.
+        r = package.Build(["-t:EspInfo", "-p:EspPort=", Prop("EspDefaultPort", port)]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("connected to ESP32", r.Output);
+    }
+
+    [Fact]
     public void NoPortAndNoBridgeFailsWithEsp2003()
     {
         using var sysfs = new FakeSysfs();

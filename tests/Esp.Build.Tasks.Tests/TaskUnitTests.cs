@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Esp.Protocol.Images;
+using Esp.Protocol.Transport;
 using Microsoft.Build.Utilities;
 
 namespace Esp.Build.Tasks.Tests;
@@ -81,6 +82,13 @@ public sealed class TaskUnitTests : IDisposable
         Assert.Equal(0x400000u, Numbers.ParseUInt("4MB", "x"));
         Assert.Equal(0x1C0000u, Numbers.ParseUInt("0x1C0000", "x"));
         Assert.Equal(4096u, Numbers.ParseUInt("4096", "x"));
+        // The command line's spellings work in properties too.
+        Assert.Equal(1024u, Numbers.ParseUInt("1KiB", "x"));
+        Assert.Equal(5u, Numbers.ParseUInt("0b101", "x"));
+        Assert.Equal(0x4000u, Numbers.ParseUInt("0x10k", "x"));
+        var e = Assert.Throws<Esp.Protocol.Errors.EspException>(() => Numbers.ParseUInt("12q", "Address of 'a.bin'"));
+        Assert.Equal(Esp.Protocol.Errors.EspErrorCode.InvalidNumber, e.Code);
+        Assert.Equal("Address of 'a.bin' '12q' is not a number.", e.Message);
     }
 
     [Fact]
@@ -206,7 +214,7 @@ public sealed class PortChoiceTests
     [Fact]
     public void NoPortAndNoBridgeFailsWithEsp2003ListingCandidates()
     {
-        var e = Assert.Throws<Esp.Protocol.Errors.EspException>(() => PortChooser.ChooseDefault([new PortCandidate("/dev/ttyS4", false, "/dev/ttyS4")]));
+        var e = Assert.Throws<Esp.Protocol.Errors.EspException>(() => EspConnectedTask.ChooseDefaultPort([new SerialPortInfo("/dev/ttyS4")]));
         Assert.Equal("ESP2003", e.CodeText);
         Assert.Contains("/dev/ttyS4", e.Message);
         Assert.Contains("EspPort", e.Help);
@@ -215,8 +223,8 @@ public sealed class PortChoiceTests
     [Fact]
     public void TwoBridgesFailWithEsp2004ListingBoth()
     {
-        var e = Assert.Throws<Esp.Protocol.Errors.EspException>(() => PortChooser.ChooseDefault(
-            [new PortCandidate("/dev/ttyUSB0", true, "/dev/ttyUSB0 CP210x"), new PortCandidate("/dev/ttyACM0", true, "/dev/ttyACM0 Espressif")]));
+        var e = Assert.Throws<Esp.Protocol.Errors.EspException>(() => EspConnectedTask.ChooseDefaultPort(
+            [new SerialPortInfo("/dev/ttyUSB0", 0x10C4, 0xEA60), new SerialPortInfo("/dev/ttyACM0", 0x303A, 0x1001)]));
         Assert.Equal("ESP2004", e.CodeText);
         Assert.Contains("/dev/ttyUSB0", e.Message);
         Assert.Contains("/dev/ttyACM0", e.Message);
@@ -225,7 +233,7 @@ public sealed class PortChoiceTests
     [Fact]
     public void TheOnlyBridgeIsChosen()
     {
-        var chosen = PortChooser.ChooseDefault([new PortCandidate("/dev/ttyS0", false, "a"), new PortCandidate("/dev/ttyUSB3", true, "b")]);
+        var chosen = EspConnectedTask.ChooseDefaultPort([new SerialPortInfo("/dev/ttyS0"), new SerialPortInfo("/dev/ttyUSB3", 0x1A86, 0x7523)]);
         Assert.Equal("/dev/ttyUSB3", chosen.Path);
     }
 
@@ -237,7 +245,7 @@ public sealed class PortChoiceTests
         try
         {
             Environment.SetEnvironmentVariable("ESPTOOL_PORT", null);
-            EspConnectedTask.ListPorts = () => [new PortCandidate("/dev/ttyUSB0", true, "/dev/ttyUSB0"), new PortCandidate("/dev/ttyUSB1", true, "/dev/ttyUSB1")];
+            EspConnectedTask.ListPorts = () => [new SerialPortInfo("/dev/ttyUSB0", 0x10C4, 0xEA60), new SerialPortInfo("/dev/ttyUSB1", 0x10C4, 0xEA60)];
             var engine = new FakeBuildEngine();
             var task = new EspChipInfo { BuildEngine = engine };
             Assert.False(task.Execute());

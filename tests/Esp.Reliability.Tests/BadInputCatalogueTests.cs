@@ -11,6 +11,7 @@ using Esp.Protocol.Tests.Transport;
 using Esp.Protocol.Transport;
 using Esp.Simulator;
 using Esp.Simulator.Link;
+using Esp.TestSupport;
 
 namespace Esp.Reliability.Tests;
 
@@ -28,9 +29,9 @@ public class BadInputCatalogueTests
 
     private static Task Sync(Action a) { a(); return Task.CompletedTask; }
 
-    private static async Task WithRig(Func<Rig, Task> act, string chip = "esp32", bool stub = true, VirtualChipOptions? options = null)
+    private static async Task WithRig(Func<SimRig, Task> act, string chip = "esp32", bool stub = true, VirtualChipOptions? options = null)
     {
-        await using var rig = await Rig.OpenAsync(chip, stub, options, timeouts: EspTimeouts.Default);
+        await using var rig = await SimRig.OpenAsync(chip, stub, options, new SimRigOptions { After = "no-reset", Timeouts = EspTimeouts.Default });
         await act(rig);
     }
 

@@ -1,6 +1,7 @@
 using Esp.Protocol.Errors;
 using Esp.Protocol.Operations;
 using Esp.Simulator;
+using Esp.TestSupport;
 
 namespace Esp.Reliability.Tests;
 
@@ -14,12 +15,20 @@ public class RecoveryRegressionTests
         return data;
     }
 
+    /// <summary>Drops one byte from the first frame of <paramref name="opcode"/>; the campaign's short timeouts.</summary>
+    private static SimRigOptions Dropping(byte opcode) => new()
+    {
+        After = "no-reset",
+        Timeouts = Esp.FaultCampaign.CampaignOptions.FastTimeouts,
+        Link = link => new TamperingTransport(link, TamperingTransport.DropByteIn(opcode)),
+    };
+
     // Campaign seed 7: "The chip's loader does not support FlashData" — the ROM answers a damaged FLASH_DATA with
     // status 01 05 ("invalid message") under the same opcode; that was read as "unsupported" and not retried.
     [Fact]
     public async Task RomFlashDataDamagedOnTheWayIsRetried()
     {
-        await using var rig = await Rig.OpenAsync("esp32", stub: false, tamper: TamperingTransport.DropByteIn(0x03));
+        await using var rig = await SimRig.OpenAsync("esp32", stub: false, options: Dropping(0x03));
         var image = Pattern(8192);
         var result = await FlashWriter.WriteAsync(rig.Session, 0x10000, image, new FlashWriteOptions { Compress = false });
         Assert.True(result.Verified);
@@ -30,8 +39,8 @@ public class RecoveryRegressionTests
     [Fact]
     public async Task RomMemDataDamagedDuringStubUploadIsRetried()
     {
-        await using var rig = await Rig.OpenAsync("esp32c3", stub: true, tamper: TamperingTransport.DropByteIn(0x07));
-        Assert.True((rig.Session.Loader is Esp.Protocol.Loader.StubLoader));
+        await using var rig = await SimRig.OpenAsync("esp32c3", stub: true, options: Dropping(0x07));
+        Assert.IsType<Esp.Protocol.Loader.StubLoader>(rig.Session.Loader);
         Assert.Equal(ChipMode.Stub, rig.Chip.Mode);
     }
 
@@ -40,7 +49,7 @@ public class RecoveryRegressionTests
     [Fact]
     public async Task StubFlashDataWithWrongLengthIsRetried()
     {
-        await using var rig = await Rig.OpenAsync("esp32", stub: true, tamper: TamperingTransport.DropByteIn(0x03));
+        await using var rig = await SimRig.OpenAsync("esp32", stub: true, options: Dropping(0x03));
         var image = Pattern(40000, 2);
         var result = await FlashWriter.WriteAsync(rig.Session, 0x20000, image, new FlashWriteOptions { Compress = false });
         Assert.True(result.Verified);
@@ -52,7 +61,7 @@ public class RecoveryRegressionTests
     [Fact]
     public async Task ChipThatResetUnderTheStubIsReportedAsStubNotRunning()
     {
-        await using var rig = await Rig.OpenAsync("esp8266", stub: true, timeouts: Esp.Protocol.Loader.EspTimeouts.Default);
+        await using var rig = await SimRig.OpenAsync("esp8266", stub: true, options: new SimRigOptions { After = "no-reset", Timeouts = Esp.Protocol.Loader.EspTimeouts.Default });
         await FlashMd5.ComputeAsync(rig.Session, 0, 4096);
         rig.Chip.PowerOnReset(downloadMode: true);
         for (int i = 0; i < 100 && rig.Chip.Mode != ChipMode.RomLoader; i++) await Task.Delay(20);

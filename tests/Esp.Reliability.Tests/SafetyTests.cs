@@ -4,6 +4,7 @@ using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
 using Esp.Simulator;
 using Esp.Simulator.Link;
+using Esp.TestSupport;
 
 namespace Esp.Reliability.Tests;
 
@@ -16,10 +17,10 @@ public class SafetyTests
     [Fact]
     public async Task CancellingAWriteReportsWhatWasWritten()
     {
-        await using var rig = await Rig.OpenAsync("esp32", stub: true, timeouts: EspTimeouts.Default);
+        await using var rig = await SimRig.OpenAsync("esp32", stub: true, options: new SimRigOptions { After = "no-reset", Timeouts = EspTimeouts.Default });
         using var cts = new CancellationTokenSource();
         var image = Bytes(0x40000);
-        var progress = new SyncProgress(p => { if (p.Operation == "write" && p.Done >= 0x10000) cts.Cancel(); });
+        var progress = new InlineProgress(p => { if (p.Operation == "write" && p.Done >= 0x10000) cts.Cancel(); });
         var ex = await Assert.ThrowsAsync<EspWriteIncompleteException>(() =>
             FlashWriter.WriteAsync(rig.Session, 0x100000, image, new FlashWriteOptions { Compress = false }, progress, cts.Token));
         Assert.Equal(EspErrorCode.Cancelled, ex.Code);
@@ -80,9 +81,4 @@ public class SafetyTests
         Port = "sim", Transport = t, Chip = chip, Baud = 115200, After = "no-reset",
         Timeouts = EspTimeouts.Default,
     };
-
-    private sealed class SyncProgress(Action<EspProgress> report) : IProgress<EspProgress>
-    {
-        public void Report(EspProgress value) => report(value);
-    }
 }

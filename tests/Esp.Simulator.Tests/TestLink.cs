@@ -5,7 +5,7 @@ namespace Esp.Simulator.Tests;
 
 /// <summary>
 /// Test-side host: its own minimal SLIP codec (deliberately not the simulator's) plus packet builders that follow
-/// protocol-facts §1-§2 by hand.
+/// the loader's framing and commands by hand (as tests/Traces/README.md describes them).
 /// </summary>
 internal sealed class TestLink : IDisposable
 {

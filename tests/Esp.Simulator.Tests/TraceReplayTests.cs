@@ -5,9 +5,9 @@ using Esp.Simulator;
 namespace Esp.Simulator.Tests;
 
 /// <summary>
-/// Replays the golden QEMU transcripts (Traces/, copied from shared/traces): every host packet is fed to the simulator
+/// Replays the golden QEMU transcripts (tests/Traces): every host packet is fed to the simulator
 /// and every chip packet must come back byte for byte. Tolerated differences, all from "Known QEMU deviations" in
-/// Traces/README-traces.md, where the simulator behaves like silicon instead:
+/// tests/Traces/README.md, where the simulator behaves like silicon instead:
 /// <list type="bullet">
 /// <item>RDSFDP: QEMU returns zeros, the simulator a real SFDP table. The READ_REG of SPI W0 after an RDSFDP
 /// transaction is not compared, and later ROM replies whose stale value field carries that word are accepted when the

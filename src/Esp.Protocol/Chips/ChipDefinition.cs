@@ -1,6 +1,6 @@
 namespace Esp.Protocol.Chips;
 
-/// <summary>Which SPI controller registers run a user SPI flash command (protocol-facts §5).</summary>
+/// <summary>Which SPI controller registers run a user SPI flash command (esptool's per-chip SPI_* register constants).</summary>
 public sealed record SpiRegisterMap(
     uint Base, uint UsrOffset, uint Usr1Offset, uint Usr2Offset,
     uint? MosiDlenOffset, uint? MisoDlenOffset, uint W0Offset, bool AddressLeftJustified)
@@ -121,7 +121,7 @@ public sealed record LoaderWindows(int ReadReg, int ReadFlashSlow, int FlashMd5)
 /// <summary>Where a flasher stub release sits in RAM (end addresses exclusive), for the load_ram overlap guard.</summary>
 public sealed record StubLocation(string Version, uint TextStart, uint TextEnd, uint DataStart, uint DataEnd, uint Entry);
 
-/// <summary>How the factory MAC address is stored in eFuse (protocol-facts §9.5).</summary>
+/// <summary>How the factory MAC address is stored: ESP8266 OTP words, ESP32 eFuse BLK0, or two MAC words (later chips).</summary>
 public enum MacLayout { Esp8266Otp, Esp32Blk0, MacWords }
 
 /// <summary>Commands a chip's ROM loader understands beyond the common set.</summary>

@@ -4,7 +4,8 @@ namespace Esp.Protocol.Chips;
 
 /// <summary>
 /// Factory MAC address from eFuse / OTP register words, as esptool's <c>read_mac</c> assembles it
-/// (protocol-facts §9.5). Pure functions of register values; the engine passes READ_REG results.
+/// (layouts: <see cref="MacLayout"/>; corrections: docs/protocol-facts-corrections.md). Pure functions of register
+/// values; the engine passes READ_REG results.
 /// </summary>
 public static class MacAddress
 {

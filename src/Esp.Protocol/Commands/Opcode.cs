@@ -1,6 +1,6 @@
 namespace Esp.Protocol.Commands;
 
-/// <summary>Loader opcodes (protocol-facts §2.1).</summary>
+/// <summary>Loader opcodes (esptool's numbering): the second byte of every request and reply.</summary>
 public enum Opcode : byte
 {
     FlashBegin = 0x02,

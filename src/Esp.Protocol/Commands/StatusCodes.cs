@@ -1,6 +1,6 @@
 namespace Esp.Protocol.Commands;
 
-/// <summary>Human sentences for the ROM and stub failure codes (protocol-facts §1.6).</summary>
+/// <summary>Human sentences for the failure codes in the status bytes that end every ROM and stub reply.</summary>
 public static class StatusCodes
 {
     /// <summary>ROM reason codes: second status byte when the first is 1.</summary>

@@ -31,7 +31,7 @@ public enum FlashMode : byte
 }
 
 /// <summary>
-/// An ESP firmware image (protocol-facts §7): the ESP32-family layout with the extended header, or one of the two
+/// An ESP firmware image (esptool's <c>bin_image.py</c> formats): the ESP32-family layout with the extended header, or one of the two
 /// ESP8266 layouts. <see cref="Parse"/> reads one defensively (only <see cref="EspException"/> escapes);
 /// <see cref="ToBytes"/> writes one, recomputing checksum, SHA-256 and CRC.
 /// </summary>
@@ -105,7 +105,7 @@ public sealed partial class EspImage
     public byte HdDrive { get; set; }
     /// <summary>Extended header: WP pin drive strength (0–15).</summary>
     public byte WpDrive { get; set; }
-    /// <summary>Extended header: chip id (protocol-facts §3.5).</summary>
+    /// <summary>Extended header: chip id (<see cref="Chips.ChipDefinition.ImageChipId"/> of the chip the image is built for).</summary>
     public ushort ChipId { get; set; }
     /// <summary>Extended header: legacy minimum revision (major only).</summary>
     public byte MinRev { get; set; }

@@ -5,7 +5,7 @@ using Esp.Protocol.Errors;
 namespace Esp.Protocol.Images;
 
 /// <summary>
-/// Intel HEX reading and writing (protocol-facts §7.6). Reading accepts record types 00 (data), 01 (end of file),
+/// Intel HEX reading and writing, as esptool takes .hex files. Reading accepts record types 00 (data), 01 (end of file),
 /// 02 (extended segment address), 03 (start segment address), 04 (extended linear address) and 05 (start linear
 /// address), and splits the data into maximal runs of consecutive addresses. Writing emits 16 data bytes per record,
 /// type 04 records whenever the upper 16 address bits change, an optional type 05 record and the EOF record.

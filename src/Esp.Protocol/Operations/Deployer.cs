@@ -31,7 +31,6 @@ public sealed record DeployResult(IReadOnlyList<DeployImageResult> Images, TimeS
 
     /// <summary>What the first connection had got through before it failed, when the deploy resumed.</summary>
     public string? ResumedAfter { get; init; }
-    public bool AnythingWritten => BytesWritten > 0;
 }
 
 public sealed record DeployOptions
@@ -122,7 +121,7 @@ public static class Deployer
             {
                 int offset = (int)(address - image.Address);
                 long before = done;
-                var inner = progress is null ? null : new SyncProgress(p =>
+                var inner = progress is null ? null : new InlineProgress(p =>
                 {
                     if (p.Operation == "write") progress.Report(new EspProgress("write", before + p.Done, total, image.Name));
                 });
@@ -252,11 +251,5 @@ public static class Deployer
                 result.Add(r);
         }
         return result;
-    }
-
-    /// <summary>Progress that reports on the calling thread (Progress&lt;T&gt; would post to a thread pool).</summary>
-    private sealed class SyncProgress(Action<EspProgress> report) : IProgress<EspProgress>
-    {
-        public void Report(EspProgress value) => report(value);
     }
 }

@@ -4,7 +4,7 @@ using Esp.Protocol.Loader;
 namespace Esp.Protocol.Operations;
 
 /// <summary>
-/// Runs one SPI flash command through the chip's SPI controller registers (protocol-facts §5), the way
+/// Runs one SPI flash command through the chip's SPI controller registers (<see cref="Chips.SpiRegisterMap"/>), the way
 /// esptool's run_spiflash_command does, so that any flash opcode works in ROM and stub mode alike.
 /// </summary>
 public static class SpiFlash

@@ -136,20 +136,14 @@ public static class PortDiscovery
     }
 
     /// <summary>
-    /// The port to use when none was named: the single known ESP bridge among <paramref name="candidates"/>.
+    /// The port to use when none was named: the single known ESP USB bridge among <paramref name="candidates"/>. With
+    /// none or several, an error that lists the candidates and says (<paramref name="help"/>) which setting names the port.
     /// </summary>
     /// <exception cref="EspException">PortNotSpecified when none is found, PortAmbiguous when several are.</exception>
-    public static SerialPortInfo ChooseDefault(IReadOnlyList<SerialPortInfo> candidates, string? help = null) =>
-        ChooseDefault(candidates, c => c.IsKnownBridge, help);
-
-    /// <summary>
-    /// The one candidate that is a known ESP USB bridge; with none or several, an error that lists the candidates and
-    /// says (<paramref name="help"/>) which setting names the port.
-    /// </summary>
-    public static T ChooseDefault<T>(IReadOnlyList<T> candidates, Func<T, bool> isKnownBridge, string? help = null)
+    public static SerialPortInfo ChooseDefault(IReadOnlyList<SerialPortInfo> candidates, string? help = null)
     {
         ArgumentNullException.ThrowIfNull(candidates);
-        var known = candidates.Where(isKnownBridge).ToList();
+        var known = candidates.Where(c => c.IsKnownBridge).ToList();
         if (known.Count == 1) return known[0];
         help ??= "Set the port explicitly with EspPort (MSBuild), --port (command line) or the ESPTOOL_PORT environment variable.";
         if (known.Count == 0)

@@ -1,8 +1,8 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Esp.Protocol.Errors;
+using static Esp.Protocol.Transport.TelnetCodec;
 
 namespace Esp.Protocol.Transport;
 
@@ -14,24 +14,12 @@ namespace Esp.Protocol.Transport;
 /// </summary>
 public sealed class Rfc2217Transport : IEspTransport, IModemLineState
 {
-    // Telnet.
-    internal const byte IAC = 255, DONT = 254, DO = 253, WONT = 252, WILL = 251, SB = 250, SE = 240;
-    internal const byte BINARY = 0, ECHO = 1, SGA = 3, COM_PORT_OPTION = 44;
-
-    // RFC 2217 client-to-server commands; the server answers with the same number + 100.
-    internal const byte SET_BAUDRATE = 1, SET_DATASIZE = 2, SET_PARITY = 3, SET_STOPSIZE = 4, SET_CONTROL = 5, PURGE_DATA = 12;
-    internal const byte ServerOffset = 100;
-    internal const byte CONTROL_NO_FLOW = 1, DTR_ON = 8, DTR_OFF = 9, RTS_ON = 11, RTS_OFF = 12;
-    internal const byte PARITY_NONE = 1, STOPSIZE_1 = 1;
-
     private readonly TcpClient _client;
     private readonly NetworkStream _stream;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Channel<byte[]> _incoming = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-    private readonly Lock _ackLock = new();
-    private readonly Dictionary<byte, Queue<TaskCompletionSource<byte[]>>> _acks = [];
-    private readonly Dictionary<byte, bool> _weWill = [];      // our side's option state (true = enabled)
-    private readonly Dictionary<byte, bool> _theyWill = [];    // the server's option state
+    private readonly ComPortAnswers _answers = new();
+    private readonly TelnetCodec _telnet = new();
     private readonly TaskCompletionSource _comPortAccepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private readonly bool _ignoreSetControlAnswer;
@@ -132,11 +120,9 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
 
     private async Task NegotiateAsync(CancellationToken ct)
     {
+        var offer = _telnet.Offer();
         _readLoop = Task.Run(ReadLoopAsync);
-        _weWill[BINARY] = _weWill[SGA] = _weWill[COM_PORT_OPTION] = false;
-        _theyWill[BINARY] = _theyWill[SGA] = false;
-        await SendRawAsync(
-            [IAC, WILL, BINARY, IAC, DO, BINARY, IAC, WILL, SGA, IAC, DO, SGA, IAC, WILL, COM_PORT_OPTION], ct).ConfigureAwait(false);
+        await SendRawAsync(offer, ct).ConfigureAwait(false);
 
         try
         {
@@ -152,7 +138,7 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
         // Send all settings first, then wait for the answers, as the ports' settings go together.
         var acks = new[]
         {
-            SendCommandAsync(SET_BAUDRATE, BigEndian(BaudRate), ct),
+            SendCommandAsync(SET_BAUDRATE, BaudValue(BaudRate), ct),
             SendCommandAsync(SET_DATASIZE, [8], ct),
             SendCommandAsync(SET_PARITY, [PARITY_NONE], ct),
             SendCommandAsync(SET_STOPSIZE, [STOPSIZE_1], ct),
@@ -161,17 +147,10 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
         await SetControlAsync([CONTROL_NO_FLOW], ct).ConfigureAwait(false);
     }
 
-    private static byte[] BigEndian(int value)
-    {
-        var b = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(b, (uint)value);
-        return b;
-    }
-
     public async Task SetBaudRateAsync(int baud, CancellationToken cancellationToken = default)
     {
         if (baud <= 0) throw new EspException(EspErrorCode.InvalidArgument, $"The baud rate {baud} is not valid.");
-        await AwaitAcksAsync([SendCommandAsync(SET_BAUDRATE, BigEndian(baud), cancellationToken)], "SET-BAUDRATE", cancellationToken).ConfigureAwait(false);
+        await AwaitAcksAsync([SendCommandAsync(SET_BAUDRATE, BaudValue(baud), cancellationToken)], "SET-BAUDRATE", cancellationToken).ConfigureAwait(false);
         BaudRate = baud;
     }
 
@@ -209,11 +188,7 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
         }
         catch (TimeoutException ex)
         {
-            // Late answers must not be taken for the answers to the next commands.
-            lock (_ackLock)
-            {
-                foreach (var queue in _acks.Values) queue.Clear();
-            }
+            _answers.Forget();
             throw new EspException(EspErrorCode.Timeout,
                 $"The RFC 2217 server '{Name}' did not acknowledge {what} within {_networkTimeout.TotalSeconds:0.#} s.",
                 "Check the server; for servers that never answer SET-CONTROL append ?ign_set_control to the port.", ex);
@@ -223,31 +198,14 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
     /// <summary>Sends <c>IAC SB COM-PORT-OPTION cmd value IAC SE</c>; the returned task completes on the server's answer.</summary>
     private async Task<Task<byte[]>> SendCommandAsync(byte command, byte[] value, CancellationToken ct, bool expectAnswer = true)
     {
-        var frame = new List<byte>(value.Length + 8) { IAC, SB, COM_PORT_OPTION, command };
-        foreach (var b in value)
-        {
-            frame.Add(b);
-            if (b == IAC) frame.Add(IAC);
-        }
-        frame.Add(IAC);
-        frame.Add(SE);
+        var frame = ComPortCommand(command, value);
 
         Task<byte[]> answer = Task.FromResult(Array.Empty<byte>());
         await _writeLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (expectAnswer)
-            {
-                var tcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-                lock (_ackLock)
-                {
-                    var key = (byte)(command + ServerOffset);
-                    if (!_acks.TryGetValue(key, out var queue)) _acks[key] = queue = new Queue<TaskCompletionSource<byte[]>>();
-                    queue.Enqueue(tcs);
-                }
-                answer = tcs.Task;
-            }
-            await WriteStreamAsync(frame.ToArray(), ct).ConfigureAwait(false);
+            if (expectAnswer) answer = _answers.Expect(command);
+            await WriteStreamAsync(frame, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -269,21 +227,6 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
         {
             _writeLock.Release();
         }
-    }
-
-    /// <summary>Doubles every 0xFF so that data bytes are never read as Telnet commands.</summary>
-    internal static byte[] Escape(ReadOnlySpan<byte> data)
-    {
-        int extra = data.Count(IAC);
-        if (extra == 0) return data.ToArray();
-        var result = new byte[data.Length + extra];
-        int j = 0;
-        foreach (var b in data)
-        {
-            result[j++] = b;
-            if (b == IAC) result[j++] = IAC;
-        }
-        return result;
     }
 
     private async Task SendRawAsync(byte[] bytes, CancellationToken ct)
@@ -351,70 +294,26 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
         while (_incoming.Reader.TryRead(out _)) { }
     }
 
-    // --- receive side: Telnet parser -------------------------------------------------------------
-
-    private enum RxState { Data, Iac, Option, Sub, SubIac }
+    // --- receive side ------------------------------------------------------------------------------
 
     private async Task ReadLoopAsync()
     {
         var buffer = new byte[4096];
         var data = new List<byte>(4096);
-        var sub = new List<byte>(16);
-        var state = RxState.Data;
-        byte verb = 0;
+        var commands = new List<TelnetCommand>();
         try
         {
             while (!_stop.IsCancellationRequested)
             {
                 int n = await _stream.ReadAsync(buffer, _stop.Token).ConfigureAwait(false);
                 if (n == 0) break;
-                for (int i = 0; i < n; i++)
+                _telnet.Decode(buffer.AsSpan(0, n), data, commands);
+                foreach (var command in commands)
                 {
-                    byte b = buffer[i];
-                    switch (state)
-                    {
-                        case RxState.Data:
-                            if (b == IAC) state = RxState.Iac;
-                            else data.Add(b);
-                            break;
-                        case RxState.Iac:
-                            state = RxState.Data;
-                            if (b == IAC) data.Add(IAC);
-                            else if (b is WILL or WONT or DO or DONT)
-                            {
-                                verb = b;
-                                state = RxState.Option;
-                            }
-                            else if (b == SB)
-                            {
-                                sub.Clear();
-                                state = RxState.Sub;
-                            }
-                            // Any other command (NOP, GA, AYT, ...) carries no data: drop it.
-                            break;
-                        case RxState.Option:
-                            state = RxState.Data;
-                            await OnOptionAsync(verb, b).ConfigureAwait(false);
-                            break;
-                        case RxState.Sub:
-                            if (b == IAC) state = RxState.SubIac;
-                            else sub.Add(b);
-                            break;
-                        case RxState.SubIac:
-                            if (b == IAC)
-                            {
-                                sub.Add(IAC);
-                                state = RxState.Sub;
-                            }
-                            else
-                            {
-                                // SE (or a malformed end): the subnegotiation is complete.
-                                OnSubnegotiation(sub);
-                                state = RxState.Data;
-                            }
-                            break;
-                    }
+                    if (command.Subnegotiation is { } sub) OnSubnegotiation(sub);
+                    else await OnOptionAsync(command.Verb, command.Option).ConfigureAwait(false);
                 }
+                commands.Clear();
                 if (data.Count > 0)
                 {
                     _incoming.Writer.TryWrite(data.ToArray());
@@ -434,44 +333,17 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
             _incoming.Writer.TryComplete();
             if (_comPortAccepted.TrySetException(new EspException(EspErrorCode.Disconnected, $"The RFC 2217 server '{Name}' closed the connection.")))
                 _ = _comPortAccepted.Task.Exception; // observed: nobody may be waiting any more
-            FailAllAcks();
+            _answers.FailAll(() => new EspException(EspErrorCode.Disconnected, $"The RFC 2217 server '{Name}' closed the connection."));
         }
     }
 
     private async Task OnOptionAsync(byte verb, byte option)
     {
-        byte[]? reply = null;
-        switch (verb)
-        {
-            case DO:
-                if (option is BINARY or SGA or COM_PORT_OPTION)
-                {
-                    if (!_weWill.GetValueOrDefault(option) && !WeRequested(option)) reply = [IAC, WILL, option];
-                    _weWill[option] = true;
-                    if (option == COM_PORT_OPTION) _comPortAccepted.TrySetResult();
-                }
-                else reply = [IAC, WONT, option];
-                break;
-            case DONT:
-                if (_weWill.GetValueOrDefault(option)) reply = [IAC, WONT, option];
-                _weWill[option] = false;
-                if (option == COM_PORT_OPTION)
-                    _comPortAccepted.TrySetException(new EspException(EspErrorCode.ProtocolViolation,
-                        $"The server '{Name}' refused the RFC 2217 COM-PORT-OPTION.", "Use socket://host:port for a raw TCP serial bridge."));
-                break;
-            case WILL:
-                if (option is BINARY or SGA or COM_PORT_OPTION or ECHO)
-                {
-                    if (!_theyWill.GetValueOrDefault(option) && !_theyWill.ContainsKey(option)) reply = [IAC, DO, option];
-                    _theyWill[option] = true;
-                }
-                else reply = [IAC, DONT, option];
-                break;
-            case WONT:
-                if (_theyWill.GetValueOrDefault(option)) reply = [IAC, DONT, option];
-                _theyWill[option] = false;
-                break;
-        }
+        byte[]? reply = _telnet.Answer(verb, option);
+        if (option == COM_PORT_OPTION && verb == DO) _comPortAccepted.TrySetResult();
+        if (option == COM_PORT_OPTION && verb == DONT)
+            _comPortAccepted.TrySetException(new EspException(EspErrorCode.ProtocolViolation,
+                $"The server '{Name}' refused the RFC 2217 COM-PORT-OPTION.", "Use socket://host:port for a raw TCP serial bridge."));
         if (reply is not null)
         {
             await _writeLock.WaitAsync(_stop.Token).ConfigureAwait(false);
@@ -486,30 +358,11 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
         }
     }
 
-    // Options we asked for in NegotiateAsync: the server's DO is the answer, not a new request.
-    private bool WeRequested(byte option) => _weWill.ContainsKey(option);
-
-    private void OnSubnegotiation(List<byte> sub)
+    private void OnSubnegotiation(byte[] sub)
     {
-        if (sub.Count < 2 || sub[0] != COM_PORT_OPTION) return;
-        byte command = sub[1];
-        TaskCompletionSource<byte[]>? waiter = null;
-        lock (_ackLock)
-        {
-            if (_acks.TryGetValue(command, out var queue) && queue.Count > 0) waiter = queue.Dequeue();
-        }
+        if (sub.Length < 2 || sub[0] != COM_PORT_OPTION) return;
         // Unsolicited notifications (NOTIFY-LINESTATE, NOTIFY-MODEMSTATE, flow control) need no action here.
-        waiter?.TrySetResult(sub.Skip(2).ToArray());
-    }
-
-    private void FailAllAcks()
-    {
-        lock (_ackLock)
-        {
-            foreach (var queue in _acks.Values)
-                while (queue.Count > 0)
-                    queue.Dequeue().TrySetException(new EspException(EspErrorCode.Disconnected, $"The RFC 2217 server '{Name}' closed the connection."));
-        }
+        _answers.Complete(sub[1], sub[2..]);
     }
 
     public async ValueTask DisposeAsync()

@@ -25,8 +25,6 @@ public static class TransportFactory
     public static void Register(string scheme, Func<string, TransportOptions, CancellationToken, Task<IEspTransport>> open) =>
         Schemes[scheme] = open;
 
-    public static bool IsRegistered(string scheme) => Schemes.ContainsKey(scheme);
-
     /// <summary>The scheme of a port string, or null for a plain device path / COM name.</summary>
     public static string? SchemeOf(string port)
     {

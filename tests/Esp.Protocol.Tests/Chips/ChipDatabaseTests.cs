@@ -180,7 +180,7 @@ public class ChipDatabaseTests
     }
 
     [Theory]
-    [InlineData("esp8266", 0x1C4u, 115200, 26)] // protocol-facts §9.5 example
+    [InlineData("esp8266", 0x1C4u, 115200, 26)] // 115200 × 0x1C4 / 2 (the ESP8266 divider) ≈ 26 MHz
     [InlineData("esp32", 0x15Au, 115200, 40)] // trace UART0_CLKDIV
     [InlineData("esp32c2", 0x15Au, 115200, 40)]
     [InlineData("esp32c5", 0x1A0u, 115200, 48)]

@@ -1,8 +1,8 @@
 namespace Esp.Protocol.Tests.Chips;
 
 /// <summary>
-/// READ_REG answers recorded in /work/shared/traces/*-rom/read_mac.jsonl (QEMU, synthetic eFuse images;
-/// see the traces README). Unlisted addresses read as 0, like QEMU's blank eFuses.
+/// READ_REG answers recorded in tests/Traces/*-rom/read_mac.jsonl (QEMU, synthetic eFuse images;
+/// see tests/Traces/README.md). Unlisted addresses read as 0, like QEMU's blank eFuses.
 /// </summary>
 internal static class TraceRegisters
 {
@@ -38,11 +38,11 @@ internal static class TraceRegisters
         return address => map.TryGetValue(address, out var v) ? v : 0;
     }
 
-    /// <summary>READ_REG request/reply pairs of a trace file, or null when the shared traces are not present.</summary>
-    public static Dictionary<uint, uint>? FromTraceFile(string relativePath)
+    /// <summary>READ_REG request/reply pairs of a golden trace (copied next to the tests from tests/Traces).</summary>
+    public static Dictionary<uint, uint> FromTraceFile(string relativePath)
     {
-        var path = Path.Combine("/work/shared/traces", relativePath);
-        if (!File.Exists(path)) return null;
+        var path = Path.Combine(AppContext.BaseDirectory, "Traces", relativePath);
+        if (!File.Exists(path)) throw new FileNotFoundException($"The golden trace '{relativePath}' is missing from the test output (expected at {path}).", path);
         var lines = File.ReadAllLines(path)
             .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
             .ToList();

@@ -3,6 +3,7 @@ using Esp.Protocol.Errors;
 using Esp.Protocol.Images;
 using Esp.Protocol.Operations;
 using Esp.Simulator;
+using Esp.TestSupport;
 
 namespace Esp.Protocol.Tests.EndToEnd;
 
@@ -34,7 +35,7 @@ public class DeployGuardTests
     private static async Task<GuardFinding> ExpectAsync(string chipKey, VirtualChipOptions options, byte[] image, EspErrorCode code,
         uint address = 0x10000, GuardOptions? guard = null)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, stub: false, options);
+        await using var c = await SimRig.OpenAsync(chipKey, stub: false, options);
         var images = new[] { new DeployImage("app.bin", address, image) };
         var ex = await Assert.ThrowsAsync<EspException>(() => DeployGuards.CheckAsync(c.Session, images, guard));
         Assert.Equal(code, ex.Code);
@@ -49,7 +50,7 @@ public class DeployGuardTests
     [Fact]
     public async Task ValidDeployPassesEveryGuard()
     {
-        await using var c = await SimConnection.OpenAsync("esp32c3", false, Options());
+        await using var c = await SimRig.OpenAsync("esp32c3", false, Options());
         var findings = await DeployGuards.CheckAsync(c.Session, [new DeployImage("app.bin", 0x10000, App(ChipDatabase.Esp32C3))],
             new GuardOptions { ChipRevisionRange = "[0.3,1.0)" });
         Assert.Empty(findings);

@@ -4,6 +4,7 @@ using Esp.Protocol.Commands;
 using Esp.Protocol.Images;
 using Esp.Protocol.Operations;
 using Esp.Simulator;
+using Esp.TestSupport;
 
 namespace Esp.Protocol.Tests.EndToEnd;
 
@@ -19,7 +20,7 @@ public class DeploymentCompositionTests
     };
 
     /// <summary>Commands that read the table: READ_FLASH through the stub, 64-byte READ_FLASH_SLOW on the ROM.</summary>
-    private static long TableReads(SimConnection c, bool stub) => stub
+    private static long TableReads(SimRig c, bool stub) => stub
         ? c.Chip.Statistics.Commands((byte)Opcode.ReadFlash)
         : c.Chip.Statistics.Commands((byte)Opcode.ReadFlashSlow) / (PartitionTable.MaxLength / FlashReader.RomReadChunk);
 
@@ -28,7 +29,7 @@ public class DeploymentCompositionTests
     [InlineData(false)]
     public async Task ADeployToAPartitionReadsThePartitionTableOnce(bool stub)
     {
-        await using var c = await SimConnection.OpenAsync("esp32", stub, WithNanoTable());
+        await using var c = await SimRig.OpenAsync("esp32", stub, WithNanoTable());
         var data = new byte[5000];
         new Random(4).NextBytes(data);
         var composed = await DeploymentComposer.ComposeAsync(c.Session, [new DeployRequest("nf", data) { Partition = "deploy", EnsureErasedAfter = true }]);
@@ -46,7 +47,7 @@ public class DeploymentCompositionTests
     [Fact]
     public async Task WithAddressesOnlyTheGuardsReadTheTableOnce()
     {
-        await using var c = await SimConnection.OpenAsync("esp32", true, WithNanoTable());
+        await using var c = await SimRig.OpenAsync("esp32", true, WithNanoTable());
         var composed = await DeploymentComposer.ComposeAsync(c.Session, [new DeployRequest("a", new byte[64]) { Address = 0x200000 }]);
         Assert.Null(composed.PartitionTable);
         Assert.Equal(0, TableReads(c, stub: true));
@@ -57,7 +58,7 @@ public class DeploymentCompositionTests
     [Fact]
     public async Task TheGuardsCheckAgainstTheTableTheComposerRead()
     {
-        await using var c = await SimConnection.OpenAsync("esp32", true, WithNanoTable());
+        await using var c = await SimRig.OpenAsync("esp32", true, WithNanoTable());
         // An image at the end of the factory partition runs into the deploy partition: the handed-over table says so.
         var composed = await DeploymentComposer.ComposeAsync(c.Session,
             [new DeployRequest("nf", new byte[16]) { Partition = "deploy" }, new DeployRequest("app", new byte[0x20000]) { Address = 0x1B0000 }]);
@@ -71,7 +72,7 @@ public class DeploymentCompositionTests
     [InlineData(8)]
     public async Task DetectPatchesTheBootloaderWithTheChipsFlashSize(int megabytes)
     {
-        await using var c = await SimConnection.OpenAsync("esp32", true, WithNanoTable(megabytes * 1024 * 1024));
+        await using var c = await SimRig.OpenAsync("esp32", true, WithNanoTable(megabytes * 1024 * 1024));
         var image = EspImage.Create(ChipDatabase.Esp32);
         image.Entry = 0x40080404;
         image.FlashSizeCode = ChipDatabase.Esp32.FlashSizes["1MB"];

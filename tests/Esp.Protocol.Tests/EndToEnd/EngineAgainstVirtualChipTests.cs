@@ -4,6 +4,7 @@ using Esp.Protocol.Errors;
 using Esp.Protocol.Images;
 using Esp.Protocol.Operations;
 using Esp.Simulator;
+using Esp.TestSupport;
 
 namespace Esp.Protocol.Tests.EndToEnd;
 
@@ -50,7 +51,7 @@ public class EngineAgainstVirtualChipTests
     [MemberData(nameof(ChipsAndModes))]
     public async Task ConnectDetectsChipAndMode(string chipKey, bool stub)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, stub);
+        await using var c = await SimRig.OpenAsync(chipKey, stub);
         Assert.Equal(chipKey, c.Session.Chip.Key);
         Assert.Equal(stub, (c.Session.Loader is Esp.Protocol.Loader.StubLoader));
         Assert.Equal(stub ? ChipMode.Stub : ChipMode.RomLoader, c.Chip.Mode);
@@ -88,7 +89,7 @@ public class EngineAgainstVirtualChipTests
     [MemberData(nameof(FlashCapable))]
     public async Task WriteFlashLandsAndIsVerified(string chipKey, bool stub)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, stub);
+        await using var c = await SimRig.OpenAsync(chipKey, stub);
         var random = Random(40_000, 1);
         var result = await FlashWriter.WriteAsync(c.Session, 0x20000, random);
         Assert.True(result.Verified);
@@ -108,7 +109,7 @@ public class EngineAgainstVirtualChipTests
     [MemberData(nameof(FlashCapable))]
     public async Task UnalignedWriteKeepsTheBytesBeforeIt(string chipKey, bool stub)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, stub);
+        await using var c = await SimRig.OpenAsync(chipKey, stub);
         var before = Random(0x1000, 5);
         c.Chip.Flash.Load(0x30000, before);
         var data = Random(100, 6);
@@ -121,7 +122,7 @@ public class EngineAgainstVirtualChipTests
     [MemberData(nameof(FlashCapable))]
     public async Task ReadFlashReturnsTheChipsBytes(string chipKey, bool stub)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, stub);
+        await using var c = await SimRig.OpenAsync(chipKey, stub);
         var data = Random(9000, 2);
         c.Chip.Flash.Load(0x11000, data);
         Assert.Equal(data, await FlashReader.ReadAsync(c.Session, 0x11000, data.Length));
@@ -131,7 +132,7 @@ public class EngineAgainstVirtualChipTests
     [MemberData(nameof(FlashCapable))]
     public async Task VerifyFindsTheDifferingRanges(string chipKey, bool stub)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, stub);
+        await using var c = await SimRig.OpenAsync(chipKey, stub);
         var data = Random(8192, 3);
         c.Chip.Flash.Load(0x50000, data);
         var ok = await FlashVerifier.VerifyAsync(c.Session, 0x50000, data, diff: true);
@@ -152,7 +153,7 @@ public class EngineAgainstVirtualChipTests
     [MemberData(nameof(FlashCapable))]
     public async Task EraseRegionErases(string chipKey, bool stub)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, stub);
+        await using var c = await SimRig.OpenAsync(chipKey, stub);
         c.Chip.Flash.Load(0x60000, Random(0x3000, 4));
         await FlashEraser.EraseRegionAsync(c.Session, 0x61000, 0x1000);
         Assert.All(c.Chip.Flash.Read(0x61000, 0x1000), b => Assert.Equal(0xFF, b));
@@ -165,9 +166,9 @@ public class EngineAgainstVirtualChipTests
     [InlineData("esp32c3")]
     public async Task EraseFlashNeedsTheStubAndErasesAll(string chipKey)
     {
-        await using (var rom = await SimConnection.OpenAsync(chipKey, false))
+        await using (var rom = await SimRig.OpenAsync(chipKey, false))
             Assert.Equal(EspErrorCode.UnsupportedCommand, (await Assert.ThrowsAsync<EspException>(() => FlashEraser.EraseAllAsync(rom.Session))).Code);
-        await using var c = await SimConnection.OpenAsync(chipKey, true);
+        await using var c = await SimRig.OpenAsync(chipKey, true);
         c.Chip.Flash.Load(0x3FF000, Random(0x1000, 9));
         await FlashEraser.EraseAllAsync(c.Session);
         Assert.All(c.Chip.Flash.Read(0x3FF000, 0x1000), b => Assert.Equal(0xFF, b));
@@ -177,7 +178,7 @@ public class EngineAgainstVirtualChipTests
     [MemberData(nameof(ChipsAndModes))]
     public async Task MemoryReadWriteDump(string chipKey, bool stub)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, stub);
+        await using var c = await SimRig.OpenAsync(chipKey, stub);
         var ram = c.Session.Chip.MemoryMap.First(r => r.IsRam && !r.IsAlias && r.End - r.Start >= 0x4000 && r.Kind != MemoryKind.Rtc);
         uint address = ram.Start + 0x100;
         await MemoryAccess.WriteWordAsync(c.Session, address, 0xCAFEF00D);
@@ -193,7 +194,7 @@ public class EngineAgainstVirtualChipTests
     [MemberData(nameof(ChipsAndModes))]
     public async Task LoadRamPlacesSegmentsAndJumps(string chipKey, bool stub)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, stub);
+        await using var c = await SimRig.OpenAsync(chipKey, stub);
         var chip = c.Session.Chip;
         var stubLoc = chip.StubFor("2")!;
         var ram = chip.MemoryMap.First(r => r.IsRam && !r.IsAlias && r.End - r.Start >= 0x10000 && r.Kind != MemoryKind.Rtc
@@ -213,7 +214,7 @@ public class EngineAgainstVirtualChipTests
     [InlineData("esp32c3")]
     public async Task LoadRamOverTheStubIsRefused(string chipKey)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, true);
+        await using var c = await SimRig.OpenAsync(chipKey, true);
         var stubText = c.Session.Stub!.TextStart;
         var ex = await Assert.ThrowsAsync<EspException>(() => RamLoader.LoadAsync(c.Session, [new RamSegment(stubText + 16, new byte[64])], stubText + 16));
         Assert.Equal(EspErrorCode.SegmentOverlapsStub, ex.Code);
@@ -224,7 +225,7 @@ public class EngineAgainstVirtualChipTests
     [MemberData(nameof(ChipsAndModes))]
     public async Task FlashStatusVolatileAndNonVolatile(string chipKey, bool stub)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, stub);
+        await using var c = await SimRig.OpenAsync(chipKey, stub);
         Assert.Equal(0u, await FlashStatus.ReadAsync(c.Session, 2));
         var w = await FlashStatus.WriteAsync(c.Session, 0x0200, 2, nonVolatile: false); // QE, volatile
         Assert.True(w.Applied, $"after={w.After:X4}");
@@ -241,7 +242,7 @@ public class EngineAgainstVirtualChipTests
     [MemberData(nameof(ChipsAndModes))]
     public async Task SfdpAndFlashId(string chipKey, bool stub)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, stub, new VirtualChipOptions { FlashSize = 8 * 1024 * 1024 });
+        await using var c = await SimRig.OpenAsync(chipKey, stub, new VirtualChipOptions { FlashSize = 8 * 1024 * 1024 });
         var id = await FlashIdentity.ReadAsync(c.Session);
         Assert.Equal(c.Chip.Flash.JedecId, id.RawId);
         Assert.Equal(8 * 1024 * 1024, id.Size);
@@ -257,7 +258,7 @@ public class EngineAgainstVirtualChipTests
     [MemberData(nameof(ChipsAndModes))]
     public async Task ChipInfoReadsMacAndRevision(string chipKey, bool stub)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, stub, new VirtualChipOptions { Mac = "24:0a:c4:aa:bb:cc" });
+        await using var c = await SimRig.OpenAsync(chipKey, stub, new VirtualChipOptions { Mac = "24:0a:c4:aa:bb:cc" });
         var info = await ChipInfo.ReadAsync(c.Session);
         if (chipKey == "esp8266")
             Assert.EndsWith("aa:bb:cc", info.Mac); // the ESP8266 derives its OUI from other eFuse bits
@@ -271,7 +272,7 @@ public class EngineAgainstVirtualChipTests
     [MemberData(nameof(FlashCapable))]
     public async Task DeployWritesOnlyWhatChanged(string chipKey, bool stub)
     {
-        await using var c = await SimConnection.OpenAsync(chipKey, stub);
+        await using var c = await SimRig.OpenAsync(chipKey, stub);
         var image = Random(256 * 1024, 21);
         var first = await Deployer.DeployAsync(c.Session, [new DeployImage("app", 0x100000, image)]);
         Assert.Equal(image.Length, first.BytesWritten);
@@ -352,7 +353,7 @@ public class EngineAgainstVirtualChipTests
     {
         // Erased flash: the planner's block MD5s show it, so it takes the differing sectors from the image itself (its
         // own erased sectors need no write) instead of asking the chip for every sector's MD5.
-        await using var c = await SimConnection.OpenAsync("esp32c3", stub);
+        await using var c = await SimRig.OpenAsync("esp32c3", stub);
         var image = Random(256 * 1024, 22);
         Array.Fill(image, (byte)0xFF, 0x21000, 0x2000); // two erased sectors inside the image
         long md5Before = c.Chip.Statistics.Commands(0x13);
@@ -368,7 +369,7 @@ public class EngineAgainstVirtualChipTests
     public async Task RomWriteIntoProtectedBlocksIsNotReportedAsDone()
     {
         // BP bits protect the flash and the ROM does not unlock it: the chip skips the write, the MD5 tells.
-        await using var c = await SimConnection.OpenAsync("esp32", false, new VirtualChipOptions { FlashStatus = [0x1C, 0, 0] });
+        await using var c = await SimRig.OpenAsync("esp32", false, new VirtualChipOptions { FlashStatus = [0x1C, 0, 0] });
         var ex = await Assert.ThrowsAnyAsync<EspException>(() => FlashWriter.WriteAsync(c.Session, 0x3F0000, Random(4096, 1)));
         Assert.True(ex.Code is EspErrorCode.WriteVerifyFailed or EspErrorCode.RomError, ex.ToString());
         Assert.All(c.Chip.Flash.Read(0x3F0000, 4096), b => Assert.Equal(0xFF, b));
@@ -378,7 +379,7 @@ public class EngineAgainstVirtualChipTests
     public async Task StubWriteIntoLockedProtectionNamesTheStatusRegister()
     {
         // The stub clears BP bits before writing, unless the status register is locked (SRP0 with WP# low).
-        await using var c = await SimConnection.OpenAsync("esp32", true,
+        await using var c = await SimRig.OpenAsync("esp32", true,
             new VirtualChipOptions { FlashStatus = [0x9C, 0, 0], FlashWriteProtectPinLow = true });
         var ex = await Assert.ThrowsAnyAsync<EspException>(() => FlashWriter.WriteAsync(c.Session, 0x3F0000, Random(4096, 1), new FlashWriteOptions { Compress = false }));
         Assert.Equal(EspErrorCode.FlashWriteProtected, ex.Code);
@@ -388,7 +389,7 @@ public class EngineAgainstVirtualChipTests
     [Fact]
     public async Task StubUnlocksUnlockedProtectionLikeTheRealStub()
     {
-        await using var c = await SimConnection.OpenAsync("esp32", true, new VirtualChipOptions { FlashStatus = [0x1C, 0, 0] });
+        await using var c = await SimRig.OpenAsync("esp32", true, new VirtualChipOptions { FlashStatus = [0x1C, 0, 0] });
         var data = Random(4096, 1);
         await FlashWriter.WriteAsync(c.Session, 0x3F0000, data);
         Assert.Equal(data, c.Chip.Flash.Read(0x3F0000, 4096));
@@ -397,7 +398,7 @@ public class EngineAgainstVirtualChipTests
     [Fact]
     public async Task EncryptedFlashRefusesPlainWrites()
     {
-        await using var c = await SimConnection.OpenAsync("esp32c3", false, new VirtualChipOptions { FlashCryptCnt = 1 });
+        await using var c = await SimRig.OpenAsync("esp32c3", false, new VirtualChipOptions { FlashCryptCnt = 1 });
         var ex = await Assert.ThrowsAsync<EspException>(() => FlashWriter.WriteAsync(c.Session, 0x10000, new byte[16]));
         Assert.Equal(EspErrorCode.FlashEncrypted, ex.Code);
         Assert.All(c.Chip.Flash.Read(0x10000, 16), b => Assert.Equal(0xFF, b));

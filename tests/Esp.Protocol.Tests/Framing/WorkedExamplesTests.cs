@@ -3,7 +3,7 @@ using Esp.Protocol.Framing;
 
 namespace Esp.Protocol.Tests.Framing;
 
-/// <summary>The worked byte examples of protocol-facts §12, exactly.</summary>
+/// <summary>Worked byte examples of loader requests and replies (ROM and stub framing), checked byte for byte.</summary>
 public class WorkedExamplesTests
 {
     private static byte[] Hex(string s) => Convert.FromHexString(s.Replace(" ", ""));

@@ -6,7 +6,7 @@ using Esp.Protocol.Operations;
 namespace Esp.Protocol.Tests.Replay;
 
 /// <summary>
-/// The engine must send exactly what esptool sent to the real ROMs and stubs (shared/traces), and make sense
+/// The engine must send exactly what esptool sent to the real ROMs and stubs (tests/Traces), and make sense
 /// of exactly what they answered.
 /// </summary>
 public class GoldenTraceTests

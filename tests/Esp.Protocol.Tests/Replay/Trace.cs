@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Esp.Protocol.Tests.Replay;
 
-/// <summary>One packet of a golden trace (shared/traces): who sent it and its unescaped bytes.</summary>
+/// <summary>One packet of a golden trace (tests/Traces): who sent it and its unescaped bytes.</summary>
 public sealed record TraceEntry(int Line, bool FromHost, byte[]? Packet, string? Raw, int? TruncatedFrom, bool Elided, string Note)
 {
     public bool IsFrame => Packet is not null;

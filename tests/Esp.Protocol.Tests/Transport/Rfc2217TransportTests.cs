@@ -273,8 +273,8 @@ public class Rfc2217TransportTests
     [Fact]
     public void EscapeDoublesIac()
     {
-        Assert.Equal(new byte[] { 1, 0xFF, 0xFF, 2, 0xFF, 0xFF }, Rfc2217Transport.Escape([1, 0xFF, 2, 0xFF]));
-        Assert.Equal(new byte[] { 1, 2 }, Rfc2217Transport.Escape([1, 2]));
+        Assert.Equal(new byte[] { 1, 0xFF, 0xFF, 2, 0xFF, 0xFF }, TelnetCodec.Escape([1, 0xFF, 2, 0xFF]));
+        Assert.Equal(new byte[] { 1, 2 }, TelnetCodec.Escape([1, 2]));
     }
 
     [Fact]

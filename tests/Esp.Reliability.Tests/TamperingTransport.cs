@@ -1,45 +1,6 @@
-using Esp.FaultCampaign;
-using Esp.Protocol.Chips;
-using Esp.Protocol.Loader;
 using Esp.Protocol.Transport;
-using Esp.Simulator;
-using Esp.Simulator.Link;
 
 namespace Esp.Reliability.Tests;
-
-/// <summary>The engine connected to a virtual chip, optionally through a transport that tampers with chosen frames.</summary>
-public sealed class Rig : IAsyncDisposable
-{
-    public required VirtualChip Chip { get; init; }
-    public required EspSession Session { get; init; }
-    public required IEspTransport Transport { get; init; }
-
-    public static async Task<Rig> OpenAsync(string chip = "esp32", bool stub = true, VirtualChipOptions? options = null,
-        Func<byte[], byte[]>? tamper = null, EspTimeouts? timeouts = null, CancellationToken ct = default)
-    {
-        var vc = new VirtualChip((options ?? new VirtualChipOptions()) with { Chip = chip });
-        IEspTransport t = SimulatorPort.Connect(vc, "sim:" + chip);
-        if (tamper is not null) t = new TamperingTransport(t, tamper);
-        var session = await EspSession.ConnectAsync(new ConnectOptions
-        {
-            Port = "sim:" + chip,
-            Transport = t,
-            Chip = chip,
-            Baud = 115200,
-            After = "no-reset",
-            NoStub = !stub,
-            Timeouts = timeouts ?? CampaignOptions.FastTimeouts,
-        }, ct);
-        return new Rig { Chip = vc, Session = session, Transport = t };
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Session.DisposeAsync();
-        await Transport.DisposeAsync();
-        await Chip.DisposeAsync();
-    }
-}
 
 /// <summary>Passes every host write through a function (one SLIP frame per write, as SlipLink sends them).</summary>
 public sealed class TamperingTransport(IEspTransport inner, Func<byte[], byte[]> tamper) : IEspTransport
