@@ -9,20 +9,13 @@ namespace Esp.Simulator;
 /// JEDEC id and a JESD216 SFDP table. Addresses wrap at the chip size like a real 24-bit part.
 /// Thread-safe.
 /// </summary>
-public sealed class SimFlash
+public sealed partial class SimFlash
 {
     public const int SectorSize = 0x1000;
     public const int PageSize = 0x100;
 
-    // SR1 bits
-    internal const byte Busy = 0x01, Wel = 0x02, Bp0 = 0x04, Bp1 = 0x08, Bp2 = 0x10, Tb = 0x20, Sec = 0x40, Srp0 = 0x80;
-    // SR2 bits
-    internal const byte Srp1 = 0x01, Qe = 0x02, Cmp = 0x40;
-
     private readonly object _lock = new();
     private readonly byte[] _data;
-    private readonly byte[] _nv = new byte[3];
-    private readonly byte[] _vol = new byte[3];
     private readonly byte[] _sfdp;
     private readonly FlashTimingOptions _timing;
     private bool _wel;
@@ -44,7 +37,7 @@ public sealed class SimFlash
         Array.Copy(_nv, _vol, 3);
         WriteProtectPinLow = wpPinLow;
         _timing = timing;
-        _sfdp = BuildSfdp(size, manufacturer);
+        _sfdp = SfdpTable.Build(size, manufacturer);
     }
 
     private static int BitOperations_Log2(int v) => System.Numerics.BitOperations.Log2((uint)v);
@@ -66,28 +59,6 @@ public sealed class SimFlash
 
     /// <summary>Raised after any change of the array contents (used to persist the state file).</summary>
     internal event Action? Changed;
-
-    /// <summary>Status registers as a read would see them (volatile copy, plus BUSY/WEL).</summary>
-    public byte[] StatusRegisters
-    {
-        get
-        {
-            lock (_lock)
-            {
-                var r = (byte[])_vol.Clone();
-                r[0] = (byte)((r[0] & ~(Busy | Wel)) | (_wel ? Wel : 0) | (IsBusy ? Busy : 0));
-                return r;
-            }
-        }
-    }
-
-    /// <summary>Volatile copies of SR1..SR3 (what the protection logic uses).</summary>
-    public byte[] VolatileStatus { get { lock (_lock) return (byte[])_vol.Clone(); } }
-
-    /// <summary>Non-volatile SR1..SR3 (what a power cycle restores).</summary>
-    public byte[] NonVolatileStatus { get { lock (_lock) return (byte[])_nv.Clone(); } }
-
-    public bool WriteEnabled { get { lock (_lock) return _wel; } }
 
     private bool IsBusy => _timing.Enabled && System.Diagnostics.Stopwatch.GetTimestamp() < _busyUntilTicks;
 
@@ -124,42 +95,6 @@ public sealed class SimFlash
             Array.Copy(_nv, _vol, 3);
             _wel = false; _volatileWriteEnable = false; _resetEnabled = false; _deepPowerDown = false; _busyUntilTicks = 0;
         }
-    }
-
-    // ------------------------------------------------------------------ protection
-
-    private static byte WritableMask(int reg) => reg switch { 0 => 0xFC, 1 => 0x7B, _ => 0x64 };
-
-    private bool StatusLocked => (_vol[1] & Srp1) != 0 || ((_vol[0] & Srp0) != 0 && WriteProtectPinLow);
-
-    /// <summary>Protected byte range [start, end) per BP/TB/SEC/CMP (W25Q32/GD25Q32 table, generalised to 1/64 units).</summary>
-    internal (long Start, long End) ProtectedRange()
-    {
-        lock (_lock) return ProtectedRangeLocked();
-    }
-
-    private (long Start, long End) ProtectedRangeLocked()
-    {
-        int bp = (_vol[0] >> 2) & 7;
-        bool tb = (_vol[0] & Tb) != 0, sec = (_vol[0] & Sec) != 0, cmp = (_vol[1] & Cmp) != 0;
-        long size = _data.Length;
-        long len;
-        if (bp == 0) len = 0;
-        else if (bp == 7) len = size;
-        else if (sec) len = Math.Min(SectorSize << Math.Min(bp - 1, 3), size);
-        else len = Math.Min(Math.Max(size / 64, 0x10000) << (bp - 1), size);
-        long start = tb ? 0 : size - len, end = tb ? len : size;
-        if (!cmp) return (start, end);
-        // Complement: the rest of the array. Only expressible as one range because the protected part is at an end.
-        if (len == 0) return (0, size);
-        if (len == size) return (0, 0);
-        return tb ? (len, size) : (0, size - len);
-    }
-
-    private bool IsProtected(long start, long length)
-    {
-        var (ps, pe) = ProtectedRangeLocked();
-        return pe > ps && start < pe && start + length > ps;
     }
 
     // ------------------------------------------------------------------ operations used by the loaders
@@ -209,21 +144,6 @@ public sealed class SimFlash
         }
         Changed?.Invoke();
         return true;
-    }
-
-    /// <summary>What the ROM's/stub's SPIUnlock does: clear BP/TB/SEC/CMP with a non-volatile WRSR. False if locked.</summary>
-    internal bool Unlock()
-    {
-        lock (_lock)
-        {
-            var (ps, pe) = ProtectedRangeLocked();
-            if (pe <= ps) return true;
-            if (StatusLocked) return false;
-            _nv[0] &= unchecked((byte)~(Bp0 | Bp1 | Bp2 | Tb | Sec));
-            _nv[1] &= unchecked((byte)~Cmp);
-            _vol[0] = _nv[0]; _vol[1] = _nv[1];
-            return true;
-        }
     }
 
     // ------------------------------------------------------------------ SPI command interface
@@ -348,64 +268,8 @@ public sealed class SimFlash
             _busyUntilTicks = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
     }
 
-    private void WriteStatus(byte opcode, ReadOnlySpan<byte> data)
-    {
-        bool isVolatile = _volatileWriteEnable;
-        if (!isVolatile && !_wel) return;
-        if (StatusLocked) { _wel = false; _volatileWriteEnable = false; return; }
-        int first = opcode == 0x01 ? 0 : opcode == 0x31 ? 1 : 2;
-        // WRSR (01h) takes one or two bytes (SR1, then SR2); one byte leaves SR2 as it is (W25Q "FV/JV" behaviour).
-        int count = opcode == 0x01 ? Math.Min(data.Length, 2) : 1;
-        for (var i = 0; i < count; i++)
-        {
-            int reg = first + i;
-            byte mask = WritableMask(reg);
-            byte v = (byte)((_vol[reg] & ~mask) | (data[i] & mask));
-            if (reg == 1) v |= (byte)(_vol[1] & 0x38); // LB1-3 are one-time programmable
-            _vol[reg] = v;
-            if (!isVolatile) _nv[reg] = (byte)((_nv[reg] & ~mask) | (v & mask) | (reg == 1 ? _nv[1] & 0x38 : 0));
-        }
-        if (!isVolatile) SetBusy(_timing.StatusWrite);
-        _wel = false;
-        _volatileWriteEnable = false;
-    }
-
     private static void FillRepeating(byte[] dst, params byte[] pattern)
     {
         for (var i = 0; i < dst.Length; i++) dst[i] = pattern[i % pattern.Length];
-    }
-
-    // ------------------------------------------------------------------ SFDP
-
-    /// <summary>
-    /// JESD216B table: header with two parameter headers (basic flash parameter table at 0x30, 16 dwords; a vendor
-    /// table at 0x90). Density, erase types (4K 0x20 / 32K 0x52 / 64K 0xD8) and page size match the model; the
-    /// timing and fast-read dwords carry typical GD25Q values and are not acted upon.
-    /// </summary>
-    private static byte[] BuildSfdp(int size, byte manufacturer)
-    {
-        var t = new byte[0x9C];
-        t.AsSpan().Fill(0xFF);
-        BinaryPrimitives.WriteUInt32LittleEndian(t.AsSpan(0), 0x50444653); // "SFDP"
-        t[4] = 0x06; t[5] = 0x01; t[6] = 0x01; t[7] = 0xFF;                 // rev 1.6, NPH = 1 (two headers)
-        t[8] = 0x00; t[9] = 0x06; t[10] = 0x01; t[11] = 16;                 // BFPT id 0, rev 1.6, 16 dwords
-        t[12] = 0x30; t[13] = 0; t[14] = 0; t[15] = 0xFF;
-        t[16] = manufacturer; t[17] = 0x00; t[18] = 0x01; t[19] = 3;         // vendor table
-        t[20] = 0x90; t[21] = 0; t[22] = 0; t[23] = 0xFF;
-        uint[] bfpt =
-        [
-            0xFFF120E5,                      // 4K erase 0x20, 1-1-2/1-2-2/1-1-4/1-4-4 reads, 3-byte address
-            (uint)((long)size * 8 - 1),      // density in bits - 1
-            0x6B08EB44, 0xBB423B08, 0xFFFFFFEE, 0xFF00FFFF, 0xFF00FFFF,
-            0x520F200C,                      // erase type 1: 4 KiB (2^12) 0x20; type 2: 32 KiB (2^15) 0x52
-            0x0000D810,                      // erase type 3: 64 KiB (2^16) 0xD8; type 4 unused
-            0x00A60236, 0x14EA8281,          // erase/program timing, page size 256 (2^8 in DW11[7:4])
-            0x33F97A10, 0x757A7579, 0x5CD5A2F7, 0xFF4DF719, 0x80F830E9,
-        ];
-        for (var i = 0; i < bfpt.Length; i++) BinaryPrimitives.WriteUInt32LittleEndian(t.AsSpan(0x30 + 4 * i), bfpt[i]);
-        BinaryPrimitives.WriteUInt32LittleEndian(t.AsSpan(0x90), 0x27003600);
-        BinaryPrimitives.WriteUInt32LittleEndian(t.AsSpan(0x94), 0xF77F0000);
-        BinaryPrimitives.WriteUInt32LittleEndian(t.AsSpan(0x98), 0xFFFF0000);
-        return t;
     }
 }

@@ -14,14 +14,7 @@ public static class SimUri
 
     public static VirtualChipOptions Parse(string uri)
     {
-        ArgumentNullException.ThrowIfNull(uri);
-        if (!uri.StartsWith("sim:", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"'{uri}' is not a simulator URI (expected 'sim:<chip>?key=value&...').", nameof(uri));
-        var rest = uri[4..];
-        if (rest.StartsWith("//", StringComparison.Ordinal)) rest = rest[2..];
-        var q = rest.IndexOf('?');
-        var chip = (q >= 0 ? rest[..q] : rest).Trim('/');
-        var query = q >= 0 ? rest[(q + 1)..] : "";
+        var (chip, query) = Split(uri);
         var o = new VirtualChipOptions { Chip = chip.Length == 0 ? "esp32" : ChipProfile.Get(chip).Key };
         var link = o.Link;
         var faults = o.Faults;
@@ -93,6 +86,47 @@ public static class SimUri
             }
         }
         return o with { Link = link, Faults = faults, Preloads = preloads };
+    }
+
+    /// <summary>
+    /// Parses <paramref name="uri"/> followed by <paramref name="settings"/> (<c>key=value</c>, or <c>key</c> alone for
+    /// true), as if they ended its query: a setting wins over the URI's value of the same key; preloads add up.
+    /// </summary>
+    public static VirtualChipOptions Parse(string uri, IEnumerable<string> settings)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        ArgumentNullException.ThrowIfNull(settings);
+        var extra = string.Join('&', settings.Select(EscapeSetting));
+        if (extra.Length == 0) return Parse(uri);
+        return Parse(uri + (uri.Contains('?', StringComparison.Ordinal) ? "&" : "?") + extra);
+    }
+
+    /// <summary>The chip a URI names (<c>sim:esp32c3?…</c>), or null when it names none (<c>sim:</c>, <c>sim:?seed=1</c>).</summary>
+    public static string? ChipOf(string uri)
+    {
+        var (chip, _) = Split(uri);
+        return chip.Length == 0 ? null : ChipProfile.Get(chip).Key;
+    }
+
+    private static (string Chip, string Query) Split(string uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        if (!uri.StartsWith("sim:", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"'{uri}' is not a simulator URI (expected 'sim:<chip>?key=value&...').", nameof(uri));
+        var rest = uri[4..];
+        if (rest.StartsWith("//", StringComparison.Ordinal)) rest = rest[2..];
+        var q = rest.IndexOf('?');
+        var chip = (q >= 0 ? rest[..q] : rest).Trim('/');
+        var query = q >= 0 ? rest[(q + 1)..] : "";
+        return (chip, query);
+    }
+
+    // Values may hold '&' or '=' (paths): escaped here, unescaped by Parse.
+    private static string EscapeSetting(string setting)
+    {
+        var eq = setting.IndexOf('=');
+        return eq < 0 ? Uri.EscapeDataString(setting)
+            : Uri.EscapeDataString(setting[..eq]) + "=" + Uri.EscapeDataString(setting[(eq + 1)..]);
     }
 
     public static bool ParseBool(string v) => v.ToLowerInvariant() switch

@@ -108,6 +108,31 @@ public class LinkAndStateTests
     }
 
     [Fact]
+    public void Settings_apply_after_the_uri_and_win()
+    {
+        var o = SimUri.Parse("sim:esp32c3?revision=3&seed=5", ["revision=4", "state=/p/a&b=c.bin", "stub"]);
+        Assert.Equal("esp32c3", o.Chip);
+        Assert.Equal(4, o.Revision);
+        Assert.Equal(5, o.Faults.Seed);
+        Assert.Equal("/p/a&b=c.bin", o.StatePath); // escaped on the way in
+        Assert.True(o.StartInStub);                // a key alone means true
+        Assert.Equal(2 << 20, SimUri.Parse("sim:", ["flash=2MB"]).FlashSize);
+        Assert.Equal(SimUri.Parse("sim:esp32s3").Chip, SimUri.Parse("sim:esp32s3", []).Chip);
+        Assert.Contains("flsh", Assert.Throws<ArgumentException>(() => SimUri.Parse("sim:", ["flsh=4MB"])).Message);
+    }
+
+    [Fact]
+    public void Chip_of_a_uri_is_null_when_it_names_none()
+    {
+        Assert.Equal("esp32c3", SimUri.ChipOf("sim:ESP32-C3?seed=1"));
+        Assert.Equal("esp32s3", SimUri.ChipOf("sim://esp32s3"));
+        Assert.Null(SimUri.ChipOf("sim:"));
+        Assert.Null(SimUri.ChipOf("sim:?seed=1"));
+        Assert.Throws<ArgumentException>(() => SimUri.ChipOf("sim:esp99"));
+        Assert.Throws<ArgumentException>(() => SimUri.ChipOf("socket://127.0.0.1:5555"));
+    }
+
+    [Fact]
     public void From_uri_parses_keys_and_rejects_unknown_ones()
     {
         var dir = Directory.CreateTempSubdirectory("esp-sim-uri");

@@ -80,6 +80,7 @@ internal sealed class TestLink : IDisposable
     public byte[] ReadFrame(int timeoutMs = 5000)
     {
         using var cts = new CancellationTokenSource(timeoutMs);
+        var started = Environment.TickCount64;
         var buf = new byte[4096];
         while (true)
         {
@@ -89,8 +90,20 @@ internal sealed class TestLink : IDisposable
                 if (f is not null) return f;
             }
             int n;
-            try { n = _s.ReadAsync(buf, 0, buf.Length, cts.Token).GetAwaiter().GetResult(); }
-            catch (OperationCanceledException) { throw new TimeoutException("no frame from the chip"); }
+            if (_s is HostStream)
+            {
+                // A blocking read: waiting for an async read's continuation can take longer than a short timeout
+                // when the thread pool is starved on a busy machine.
+                var left = (int)Math.Max(0, timeoutMs - (Environment.TickCount64 - started));
+                if (left == 0) throw new TimeoutException("no frame from the chip");
+                _s.ReadTimeout = left;
+                n = _s.Read(buf, 0, buf.Length); // throws TimeoutException
+            }
+            else
+            {
+                try { n = _s.ReadAsync(buf, 0, buf.Length, cts.Token).GetAwaiter().GetResult(); }
+                catch (OperationCanceledException) { throw new TimeoutException("no frame from the chip"); }
+            }
             if (n == 0) throw new EndOfStreamException("link closed");
             for (var i = 0; i < n; i++) _pending.Enqueue(buf[i]);
         }
