@@ -196,6 +196,8 @@ public class StubTests
         {
             c.SetHostBaud(115200);
             Assert.Equal(0, l.Transact(0x0F, TestLink.Words(460800, 115200))[8]);
+            // The chip switches after its reply is out: wait for it to finish the command before looking.
+            Assert.True(c.WaitUntilIdle(TimeSpan.FromSeconds(10)));
             Assert.Equal(460800, c.ChipBaud);
             // host still at 115200: bytes are garbled, no sensible answer
             l.SendPacket(TestLink.Command(0x08, TestLink.SyncPayload));

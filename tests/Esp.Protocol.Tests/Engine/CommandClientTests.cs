@@ -89,8 +89,10 @@ public class CommandClientTests
     {
         // The first READ_REG's reply comes after its timeout. The read is repeated behind a barrier, and the next
         // READ_REG gets its own register's value, not the late one (a READ_REG reply names no address).
-        var t = InOrderChip(1, TimeSpan.FromMilliseconds(400), Registers);
-        var s = Session(t, ChipDatabase.Esp32, timeouts: new EspTimeouts { Command = TimeSpan.FromMilliseconds(200) });
+        // Wide margins: the late reply comes 1.5 s after its request, 0.5 s after the timeout, and the barrier waits up
+        // to 2 s for what follows it (a busy machine must not turn this into another timeout).
+        var t = InOrderChip(1, TimeSpan.FromMilliseconds(1500), Registers);
+        var s = Session(t, ChipDatabase.Esp32, timeouts: new EspTimeouts { Command = TimeSpan.FromSeconds(1) });
         Assert.Equal(0x1000u ^ 0x5A5A5A5A, await s.ReadRegAsync(0x1000));
         Assert.Equal(0x2000u ^ 0x5A5A5A5A, await s.ReadRegAsync(0x2000));
         Assert.Equal(0x3000u ^ 0x5A5A5A5A, await s.ReadRegAsync(0x3000));
@@ -100,8 +102,8 @@ public class CommandClientTests
     [Fact]
     public async Task AWriteThatTimedOutIsNotRepeatedAndItsLateReplyIsDropped()
     {
-        var t = InOrderChip(1, TimeSpan.FromMilliseconds(400), Registers);
-        var s = Session(t, ChipDatabase.Esp32, timeouts: new EspTimeouts { Command = TimeSpan.FromMilliseconds(200) });
+        var t = InOrderChip(1, TimeSpan.FromMilliseconds(1500), Registers);
+        var s = Session(t, ChipDatabase.Esp32, timeouts: new EspTimeouts { Command = TimeSpan.FromSeconds(1) });
         var ex = await Assert.ThrowsAsync<EspException>(() => s.WriteRegAsync(0x3FF00000, 1));
         Assert.Equal(EspErrorCode.Timeout, ex.Code);
         Assert.Equal(0x2000u ^ 0x5A5A5A5A, await s.ReadRegAsync(0x2000));
