@@ -15,7 +15,7 @@ internal sealed record SpiRegs(uint Base, uint Usr, uint Usr1, uint Usr2, uint? 
 
 internal sealed record StubSite(uint TextStart, StubKind Kind);
 
-/// <summary>Static per-chip facts (protocol-facts §2, §3.5, §3.6, §5.1, §8.3, §9).</summary>
+/// <summary>Static per-chip facts: chip ids and magic values, SPI registers, stub locations, eFuse and MAC layout.</summary>
 internal sealed class ChipProfile
 {
     public required string Key { get; init; }

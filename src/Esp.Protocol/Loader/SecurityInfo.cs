@@ -3,7 +3,7 @@ using System.Numerics;
 
 namespace Esp.Protocol.Loader;
 
-/// <summary>The answer to GET_SECURITY_INFO (protocol-facts §2.3).</summary>
+/// <summary>The answer to GET_SECURITY_INFO (0x14): flags, flash_crypt_cnt, key purposes, chip id, API version.</summary>
 public sealed record SecurityInfo(uint Flags, byte FlashCryptCount, byte[] KeyPurposes, uint? ChipId, uint? ApiVersion)
 {
     public bool SecureBootEnabled => (Flags & 1) != 0;

@@ -2,7 +2,7 @@ using Esp.Protocol.Loader;
 
 namespace Esp.Protocol.Operations;
 
-/// <summary>The JEDEC id (RDID 9Fh) and what it says about the flash (protocol-facts §6).</summary>
+/// <summary>The JEDEC id (RDID 9Fh) and what it says about the flash.</summary>
 public sealed record FlashIdentity(uint RawId, byte Manufacturer, ushort Device, int? Size)
 {
     public static FlashIdentity FromId(uint id) =>
