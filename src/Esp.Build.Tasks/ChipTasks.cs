@@ -1,10 +1,8 @@
 using System.Globalization;
-using Esp.Protocol.Chips;
 using Esp.Protocol.Errors;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
 using Microsoft.Build.Framework;
-using Microsoft.Build.Utilities;
 
 namespace Esp.Build.Tasks;
 

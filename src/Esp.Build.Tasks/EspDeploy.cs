@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Esp.Protocol.Images;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
-using Esp.Protocol.Images;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 

@@ -2,7 +2,6 @@ using Esp.Protocol.Errors;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Transport;
 using Microsoft.Build.Framework;
-using Microsoft.Build.Utilities;
 
 namespace Esp.Build.Tasks;
 

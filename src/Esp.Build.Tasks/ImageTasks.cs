@@ -123,8 +123,18 @@ public sealed class EspMakePartitionTable : EspTaskBase
 
     private static byte ParseSubType(string text) => text.Trim().ToLowerInvariant() switch
     {
-        "factory" => 0x00, "ota" => 0x00, "phy" => 0x01, "nvs" => 0x02, "coredump" => 0x03, "nvs_keys" => 0x04,
-        "efuse" => 0x05, "undefined" => 0x06, "fat" => 0x81, "spiffs" => 0x82, "littlefs" => 0x83, "deploy" => 0x84,
+        "factory" => 0x00,
+        "ota" => 0x00,
+        "phy" => 0x01,
+        "nvs" => 0x02,
+        "coredump" => 0x03,
+        "nvs_keys" => 0x04,
+        "efuse" => 0x05,
+        "undefined" => 0x06,
+        "fat" => 0x81,
+        "spiffs" => 0x82,
+        "littlefs" => 0x83,
+        "deploy" => 0x84,
         var s => (byte)Numbers.ParseUInt(s, "SubType"),
     };
 }

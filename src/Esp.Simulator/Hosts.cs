@@ -56,7 +56,7 @@ public class TcpSerialServer : IDisposable, IAsyncDisposable
             lock (sendLock) net.Write(bytes);
         }
         OnConnected();
-        var down = new Thread(() =>
+        void ChipToClient()
         {
             var buf = new byte[4096];
             try
@@ -70,7 +70,8 @@ public class TcpSerialServer : IDisposable, IAsyncDisposable
             }
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException) { }
             try { socket.Shutdown(SocketShutdown.Both); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
-        }) { IsBackground = true, Name = "sim tcp chip->client" };
+        }
+        var down = new Thread(ChipToClient) { IsBackground = true, Name = "sim tcp chip->client" };
         down.Start();
         var upBuf = new byte[4096];
         try

@@ -114,13 +114,16 @@ internal sealed class RomCommands(ChipProfile profile, VirtualChipOptions option
                 if (flag == 0 && FindStub(entry) is { } kind) Host.EnterStub(kind, entry);
                 break;
             }
-            case 0x02: case 0x10: // FLASH_BEGIN / FLASH_DEFL_BEGIN
+            case 0x02:
+            case 0x10: // FLASH_BEGIN / FLASH_DEFL_BEGIN
                 FlashBegin(op, data);
                 break;
-            case 0x03: case 0x11:
+            case 0x03:
+            case 0x11:
                 FlashData(op, checksum, data);
                 break;
-            case 0x04: case 0x12: // FLASH_END / FLASH_DEFL_END
+            case 0x04:
+            case 0x12: // FLASH_END / FLASH_DEFL_END
             {
                 if (data.Length < 4) { Fail(op, 0x05); return; }
                 Download.FlashMode = Download.DeflMode = false;

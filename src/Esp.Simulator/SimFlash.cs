@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace Esp.Simulator;
 
 /// <summary>
@@ -181,7 +179,9 @@ public sealed partial class SimFlash
                 case 0x4B: // unique id (after 4 dummy bytes, which the controller handles)
                     for (var i = 0; i < miso.Length; i++) miso[i] = (byte)(0x10 + i);
                     break;
-                case 0x05: case 0x35: case 0x15:
+                case 0x05:
+                case 0x35:
+                case 0x15:
                 {
                     int reg = opcode == 0x05 ? 0 : opcode == 0x35 ? 1 : 2;
                     byte v = _vol[reg];
@@ -192,7 +192,9 @@ public sealed partial class SimFlash
                 case 0x06: if (!busy) { _wel = true; _volatileWriteEnable = false; } break;
                 case 0x50: if (!busy) _volatileWriteEnable = true; break;
                 case 0x04: if (!busy) { _wel = false; _volatileWriteEnable = false; } break;
-                case 0x01: case 0x31: case 0x11:
+                case 0x01:
+                case 0x31:
+                case 0x11:
                     if (!busy && mosi.Length > 0) WriteStatus(opcode, mosi);
                     break;
                 case 0x5A: // RDSFDP: 24-bit address, 8 dummy cycles
@@ -205,7 +207,8 @@ public sealed partial class SimFlash
                     }
                     break;
                 }
-                case 0x03: case 0x0B:
+                case 0x03:
+                case 0x0B:
                     if (!busy)
                         for (var i = 0; i < miso.Length; i++)
                             miso[i] = _data[(int)(((address ?? 0) + (uint)i) & (uint)(_data.Length - 1))];
@@ -223,7 +226,11 @@ public sealed partial class SimFlash
                     }
                     if (!busy) _wel = false;
                     break;
-                case 0x20: case 0x52: case 0xD8: case 0x60: case 0xC7:
+                case 0x20:
+                case 0x52:
+                case 0xD8:
+                case 0x60:
+                case 0xC7:
                 {
                     if (busy) break;
                     if (_wel)
@@ -235,7 +242,9 @@ public sealed partial class SimFlash
                             _data.AsSpan((int)start, len).Fill(0xFF);
                             SetBusy(opcode switch
                             {
-                                0x20 => _timing.SectorErase, 0x52 => _timing.Block32Erase, 0xD8 => _timing.Block64Erase,
+                                0x20 => _timing.SectorErase,
+                                0x52 => _timing.Block32Erase,
+                                0xD8 => _timing.Block64Erase,
                                 _ => _timing.ChipErasePerMiB * (_data.Length / 1048576.0),
                             });
                             changed = true;

@@ -89,13 +89,16 @@ internal sealed class StubCommands(ChipProfile profile, VirtualChipOptions optio
                 if (flag == 0 && FindStub(entry) is { } kind) Host.EnterStub(kind, entry);
                 break;
             }
-            case 0x02: case 0x10:
+            case 0x02:
+            case 0x10:
                 FlashBegin(op, data);
                 break;
-            case 0x03: case 0x11:
+            case 0x03:
+            case 0x11:
                 FlashData(op, checksum, data);
                 break;
-            case 0x04: case 0x12:
+            case 0x04:
+            case 0x12:
                 FlashEnd(op, data);
                 break;
             case 0x0B:

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Esp.Cli;
 
 namespace Esp.Cli.Tests;
 

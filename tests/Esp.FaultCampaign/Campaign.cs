@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json;
-using Esp.Protocol.Chips;
 using Esp.Protocol.Errors;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;

@@ -1,5 +1,4 @@
 using System.Text;
-using Esp.FaultCampaign;
 using Esp.Protocol.Chips;
 using Esp.Protocol.Errors;
 using Esp.Protocol.Images;

@@ -1,4 +1,3 @@
-using Esp.FaultCampaign;
 using Esp.Protocol.Errors;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;

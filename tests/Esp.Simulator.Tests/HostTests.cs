@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Text;
-using Esp.Simulator;
 
 namespace Esp.Simulator.Tests;
 

@@ -1,5 +1,3 @@
-using Esp.Simulator;
-
 namespace Esp.Simulator.Tests;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Esp.Simulator;
 
 namespace Esp.Simulator.Tests;
 

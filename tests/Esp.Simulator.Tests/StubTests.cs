@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Security.Cryptography;
-using Esp.Simulator;
 
 namespace Esp.Simulator.Tests;
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text.Json;
-using Esp.Simulator;
 
 namespace Esp.Simulator.Tests;
 

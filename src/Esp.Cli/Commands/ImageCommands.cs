@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Esp.Protocol.Chips;
 using Esp.Protocol.Errors;
 using Esp.Protocol.Images;
-using Esp.Protocol.Operations;
 using static Esp.Cli.CliCommand;
 
 namespace Esp.Cli.Commands;

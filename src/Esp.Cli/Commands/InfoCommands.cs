@@ -1,6 +1,4 @@
 using System.Text.Json.Nodes;
-using Esp.Protocol.Chips;
-using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
 using static Esp.Cli.CliCommand;
 

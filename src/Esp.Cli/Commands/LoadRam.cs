@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Esp.Protocol.Images;
 using Esp.Protocol.Operations;
 using static Esp.Cli.CliCommand;
 

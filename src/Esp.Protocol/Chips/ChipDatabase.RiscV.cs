@@ -1,5 +1,3 @@
-using Esp.Protocol.Errors;
-
 namespace Esp.Protocol.Chips;
 
 /// <summary>The RISC-V chips: ESP32-C2, -C3, -C5, -C6, -C61, -H2, -P4.</summary>

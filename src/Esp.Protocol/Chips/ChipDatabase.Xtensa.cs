@@ -1,5 +1,3 @@
-using Esp.Protocol.Errors;
-
 namespace Esp.Protocol.Chips;
 
 /// <summary>The Xtensa chips: ESP8266, ESP32, ESP32-S2, ESP32-S3.</summary>

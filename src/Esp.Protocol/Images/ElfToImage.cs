@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using ELFSharp.ELF;
-using ELFSharp.ELF.Sections;
 using ELFSharp.ELF.Segments;
 using Esp.Protocol.Chips;
 using Esp.Protocol.Errors;

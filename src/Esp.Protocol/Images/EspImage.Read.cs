@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Esp.Protocol.Chips;
-using Esp.Protocol.Commands;
 using Esp.Protocol.Errors;
 
 namespace Esp.Protocol.Images;

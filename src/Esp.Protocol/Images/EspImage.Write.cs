@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using Esp.Protocol.Chips;
 using Esp.Protocol.Commands;
 using Esp.Protocol.Errors;
 

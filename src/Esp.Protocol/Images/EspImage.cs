@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Security.Cryptography;
 using Esp.Protocol.Chips;
 using Esp.Protocol.Commands;
 using Esp.Protocol.Errors;

@@ -1,6 +1,5 @@
 using Esp.Protocol.Chips;
 using Esp.Protocol.Commands;
-using Esp.Protocol.Errors;
 using Esp.Protocol.Loader.Reset;
 using Esp.Protocol.Transport;
 

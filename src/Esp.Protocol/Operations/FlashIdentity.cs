@@ -21,9 +21,17 @@ public sealed record FlashIdentity(uint RawId, byte Manufacturer, ushort Device,
         byte capacity = (byte)(id >> 16);
         int? log2 = capacity switch
         {
-            0x12 or 0x32 => 18, 0x13 or 0x33 => 19, 0x14 or 0x34 => 20, 0x15 or 0x35 => 21,
-            0x16 or 0x36 => 22, 0x17 or 0x37 => 23, 0x18 or 0x38 => 24, 0x19 or 0x39 => 25,
-            0x1A or 0x3A or 0x20 => 26, 0x1B or 0x21 => 27, 0x1C or 0x22 => 28,
+            0x12 or 0x32 => 18,
+            0x13 or 0x33 => 19,
+            0x14 or 0x34 => 20,
+            0x15 or 0x35 => 21,
+            0x16 or 0x36 => 22,
+            0x17 or 0x37 => 23,
+            0x18 or 0x38 => 24,
+            0x19 or 0x39 => 25,
+            0x1A or 0x3A or 0x20 => 26,
+            0x1B or 0x21 => 27,
+            0x1C or 0x22 => 28,
             _ => null,
         };
         return log2 is { } l && l <= 30 ? 1 << l : null;

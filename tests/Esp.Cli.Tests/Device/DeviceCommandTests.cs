@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Esp.Protocol.Images;
 
 namespace Esp.Cli.Tests.Device;

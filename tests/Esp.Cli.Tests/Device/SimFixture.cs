@@ -6,8 +6,7 @@ namespace Esp.Cli.Tests.Device;
 
 /// <summary>
 /// A virtual chip for one test. Commands reach it as <c>--port sim:esp32?state=FILE</c>, exactly as users write it;
-/// afterwards the test opens the same state file to check the flash. For RAM and status registers (which a state
-/// file does not keep) <see cref="KeptPort"/> names a chip the test holds on to.
+/// afterwards the test opens the same state file to check the flash.
 /// </summary>
 public sealed class SimChip : IDisposable
 {

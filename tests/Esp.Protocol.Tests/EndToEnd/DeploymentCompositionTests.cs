@@ -1,6 +1,6 @@
 using Esp.Protocol.Chips;
-using Esp.Protocol.Errors;
 using Esp.Protocol.Commands;
+using Esp.Protocol.Errors;
 using Esp.Protocol.Images;
 using Esp.Protocol.Operations;
 using Esp.Simulator;

@@ -1,7 +1,5 @@
-using System.Security.Cryptography;
 using Esp.Protocol.Chips;
 using Esp.Protocol.Errors;
-using Esp.Protocol.Images;
 using Esp.Protocol.Operations;
 using Esp.Simulator;
 using Esp.TestSupport;

@@ -1,5 +1,5 @@
-using Esp.Protocol.Errors;
 using Esp.Protocol.Chips;
+using Esp.Protocol.Errors;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
 

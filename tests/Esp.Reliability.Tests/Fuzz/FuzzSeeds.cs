@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Esp.FaultCampaign;
 using Esp.Protocol.Chips;
 using Esp.Protocol.Framing;
 using Esp.Protocol.Images;

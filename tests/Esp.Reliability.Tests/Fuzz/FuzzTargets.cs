@@ -77,8 +77,14 @@ public static class FuzzTargets
         var client = new CommandClient(new SlipLink(transport), EspTimeouts.Default, stub ? new StubLoader(chip, usbOtg: false) : new RomLoader(chip));
         Opcode op = (config >> 2 & 7) switch
         {
-            0 => Opcode.SpiFlashMd5, 1 => Opcode.ReadReg, 2 => Opcode.FlashData, 3 => Opcode.GetSecurityInfo,
-            4 => Opcode.ReadFlashSlow, 5 => Opcode.Sync, 6 => Opcode.FlashDeflData, _ => Opcode.MemEnd,
+            0 => Opcode.SpiFlashMd5,
+            1 => Opcode.ReadReg,
+            2 => Opcode.FlashData,
+            3 => Opcode.GetSecurityInfo,
+            4 => Opcode.ReadFlashSlow,
+            5 => Opcode.Sync,
+            6 => Opcode.FlashDeflData,
+            _ => Opcode.MemEnd,
         };
         int expected = op switch
         {
