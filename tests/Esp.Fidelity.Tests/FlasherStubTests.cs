@@ -65,6 +65,29 @@ public class FlasherStubTests
         });
     }
 
+    // A session cut off mid-frame (a cable pulled, a server killed) leaves the stub's toggling SLIP decoder out of
+    // step; the next session's sync must put it back in step without a reset, so a resume can finish the write.
+    [Fact]
+    public async Task AStubCutOffMidFrameAnswersTheNextSession()
+    {
+        var data = Random(0x4000, 13);
+        await QemuChip.RunAsync(Chip, null, async qemu =>
+        {
+            await using (var first = await qemu.ConnectAsync(stub: true))
+            {
+                var frame = RawPort.DataFrame(Protocol.Commands.Opcode.FlashData, Random(0x4000, 12), 0);
+                await first.Transport.WriteAsync(frame.AsMemory(0, frame.Length / 2));
+                await Task.Delay(200); // let the half frame reach the chip before the link drops
+            }
+            await using (var second = await qemu.ConnectAsync(stub: true))
+            {
+                Assert.IsType<StubLoader>(second.Loader);
+                Assert.True((await FlashWriter.WriteAsync(second, 0x30000, data)).Verified);
+            }
+            Assert.Equal(data, (await qemu.StopAndReadFlashAsync())[0x30000..0x34000]);
+        });
+    }
+
     [Fact]
     public async Task ReadFlashStreamsTheFlashWithItsMd5()
     {

@@ -27,6 +27,8 @@ public sealed partial class EspSession
             {
                 try
                 {
+                    // Every other try shifts the delimiter phase: a stub left by a session cut mid-frame is in step again.
+                    if (i % 2 == 1) await Link.SendDelimiterAsync(ct).ConfigureAwait(false);
                     return await SyncAsync(ct).ConfigureAwait(false);
                 }
                 catch (EspException ex) when (ex.Code is EspErrorCode.Timeout or EspErrorCode.ProtocolViolation)

@@ -48,6 +48,17 @@ public sealed class SlipLink
         BytesWritten += n;
     }
 
+    /// <summary>
+    /// Sends one frame delimiter on its own. A decoder that toggles on each delimiter (esp-flasher-stub) and lost one
+    /// (a session cut mid-frame) reads every later frame from its closing delimiter; one extra delimiter puts it back in step.
+    /// </summary>
+    public async Task SendDelimiterAsync(CancellationToken cancellationToken)
+    {
+        Trace?.Invoke(new WireTraceEvent(true, new byte[] { Slip.End }, "delimiter"));
+        await _transport.WriteAsync(new byte[] { Slip.End }, cancellationToken).ConfigureAwait(false);
+        BytesWritten++;
+    }
+
     /// <summary>Sends several packets in one write (pipelining).</summary>
     public async Task SendManyAsync(IReadOnlyList<byte[]> packets, CancellationToken cancellationToken)
     {
