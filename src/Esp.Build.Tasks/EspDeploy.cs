@@ -55,10 +55,16 @@ public sealed class EspDeploy : EspImageTask
 
     private IReadOnlyList<DeployPlanEntry>? _plan;
     private long _writeDone;
+    private readonly Stopwatch _sw = new();
+
+    /// <summary>Every session plans from the chip's MD5s, so running again after a dropped link writes only what is missing.</summary>
+    protected override bool CanResume => true;
 
     protected override async Task RunAsync(EspSession session, CancellationToken ct)
     {
-        var sw = Stopwatch.StartNew();
+        // The time covers every session of a resumed deploy.
+        if (!Attempt.IsResume) _sw.Restart();
+        var sw = _sw;
         var requests = ImageItems.LoadDeployment(Images);
         uint tableOffset = NonEmpty(PartitionTableAddress) is { } t ? Numbers.ParseUInt(t, "PartitionTableAddress") : PartitionTable.DefaultOffset;
         var composed = await ComposeAsync(session, requests, new ComposeOptions
@@ -81,7 +87,8 @@ public sealed class EspDeploy : EspImageTask
             PartitionTableOffset = tableOffset,
         }, ct).ConfigureAwait(false);
         foreach (var f in findings) LogEspWarning(f.CodeText, $"{f.Message} {f.Help} (ignored: EspForce=true)");
-        var options = new DeployOptions { Full = Full };
+        // A resume always compares first: writing everything again would throw away what the last session wrote.
+        var options = new DeployOptions { Full = Full && !Attempt.IsResume };
         var progress = CreateProgress();
         var tracking = new InlineProgress(p =>
         {
@@ -122,7 +129,7 @@ public sealed class EspDeploy : EspImageTask
             (i.BytesWritten == 0 ? "unchanged" : i.BytesWritten == i.Length ? "written" : $"{i.BytesWritten} bytes in {i.WrittenRanges.Count} changed range(s) rewritten")));
         Summary = $"Esp.Build deploy to {session.Chip.Name} on {ShortPort(UsedPort)}: " +
             (BytesWritten == 0 ? "nothing changed" : $"wrote {BytesWritten} bytes") +
-            $", {verified}, {sw.Elapsed.TotalSeconds:0.00} s — {imageText}.";
+            $", {verified}{ResumeNote()}, {sw.Elapsed.TotalSeconds:0.00} s — {imageText}.";
         Log.LogMessage(MessageImportance.High, "{0}", Summary);
         if (NonEmpty(SummaryFile) is { } summaryFile)
             WriteSummary(summaryFile, session, result, sw.Elapsed);
@@ -149,6 +156,8 @@ public sealed class EspDeploy : EspImageTask
         w.WriteBoolean("allVerified", AllVerified);
         w.WriteNumber("wireBytesSent", result.WireBytesSent);
         w.WriteNumber("wireBytesReceived", result.WireBytesReceived);
+        w.WriteNumber("resumes", Resumes);
+        if (Attempt.After is { } after) w.WriteString("resumedAfter", $"{after.CodeText}: {after.Message}");
         w.WriteStartArray("images");
         foreach (var i in result.Images)
         {

@@ -24,37 +24,65 @@ public sealed class EspWriteFlash : EspImageTask
 
     private readonly List<string> _done = [];
     private readonly List<string> _pending = [];
+    private readonly List<ITaskItem> _written = [];
     private string? _current;
     private long _currentDone, _currentTotal;
+
+    /// <summary>A resume writes the images not yet verified, comparing sector MD5s first, so it rewrites only what is missing.</summary>
+    protected override bool CanResume => true;
 
     protected override async Task RunAsync(EspSession session, CancellationToken ct)
     {
         var images = await ComposeItemsAsync(session, Images, nameof(Images), ct).ConfigureAwait(false);
         bool? compress = NonEmpty(Compress) is { } c ? bool.Parse(c) : null;
-        foreach (var (item, address, data) in images) _pending.Add($"{item.ItemSpec} at {Numbers.Hex(address)} ({data.Length} bytes)");
-        var written = new List<ITaskItem>();
+        _pending.Clear();
+        foreach (var (item, address, data) in images) _pending.Add(Describe(item, address, data));
+        _pending.RemoveAll(_done.Contains);
         var progress = CreateProgress();
         foreach (var (item, address, data) in images)
         {
-            _current = _pending[0];
-            _pending.RemoveAt(0);
+            var name = Describe(item, address, data);
+            if (_done.Contains(name)) continue;
+            _current = name;
+            _pending.Remove(name);
             _currentDone = 0;
             _currentTotal = data.Length;
             var tracking = new InlineProgress(p => { if (p.Operation == "write") _currentDone = p.Done; progress.Report(p with { Detail = item.ItemSpec }); });
-            var result = await FlashWriter.WriteAsync(session, address, data, new FlashWriteOptions { Verify = Verify, Compress = compress }, tracking, ct).ConfigureAwait(false);
+            var (md5, verified, note) = Attempt.IsResume
+                ? await ResumeImageAsync(session, item.ItemSpec, address, data, compress, tracking, ct).ConfigureAwait(false)
+                : await WriteImageAsync(session, address, data, compress, tracking, ct).ConfigureAwait(false);
             BytesWritten += data.Length;
-            _done.Add(_current);
+            _done.Add(name);
             _current = null;
             var output = new TaskItem(item.ItemSpec);
             output.SetMetadata("Address", Numbers.Hex(address));
             output.SetMetadata("Length", data.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            output.SetMetadata("Md5", result.Md5);
-            output.SetMetadata("Verified", result.Verified ? "true" : "false");
-            written.Add(output);
-            Log.LogMessage(MessageImportance.High, "Wrote {0} bytes at {1} from {2}{3}.", data.Length, Numbers.Hex(address), item.ItemSpec, result.Verified ? " (verified by MD5)" : "");
+            output.SetMetadata("Md5", md5);
+            output.SetMetadata("Verified", verified ? "true" : "false");
+            _written.Add(output);
+            Log.LogMessage(MessageImportance.High, "Wrote {0} bytes at {1} from {2}{3}{4}.", data.Length, Numbers.Hex(address), item.ItemSpec,
+                verified ? " (verified by MD5)" : "", note);
         }
-        Written = [.. written];
+        Written = [.. _written];
     }
+
+    private async Task<(string Md5, bool Verified, string Note)> WriteImageAsync(EspSession session, uint address, byte[] data, bool? compress,
+        IProgress<EspProgress> progress, CancellationToken ct)
+    {
+        var r = await FlashWriter.WriteAsync(session, address, data, new FlashWriteOptions { Verify = Verify, Compress = compress }, progress, ct).ConfigureAwait(false);
+        return (r.Md5, r.Verified, "");
+    }
+
+    /// <summary>After a dropped link: compare sector MD5s, rewrite what differs, verify the whole image (even with Verify=false).</summary>
+    private async Task<(string Md5, bool Verified, string Note)> ResumeImageAsync(EspSession session, string name, uint address, byte[] data,
+        bool? compress, IProgress<EspProgress> progress, CancellationToken ct)
+    {
+        var r = await Deployer.DeployAsync(session, [new DeployImage(name, address, data)], new DeployOptions { Compress = compress }, progress, ct).ConfigureAwait(false);
+        var image = r.Images[0];
+        return (image.Md5, image.Verified, $"{ResumeNote()}: {image.BytesWritten} bytes rewritten");
+    }
+
+    private static string Describe(ITaskItem item, uint address, byte[] data) => $"{item.ItemSpec} at {Numbers.Hex(address)} ({data.Length} bytes)";
 
     protected override void OnCancelled()
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Esp.Protocol.Errors;
 using Esp.Protocol.Loader;
+using Esp.Protocol.Operations;
 using Esp.Protocol.Transport;
 
 namespace Esp.Cli;
@@ -100,7 +101,15 @@ internal sealed class CliContext
     }
 
     /// <summary>Connects (reset, sync, detect, optional stub, baud), runs <paramref name="body"/>, then does the --after action.</summary>
-    public async Task<JsonObject> WithSessionAsync(Func<EspSession, Task<JsonObject>> body)
+    public Task<JsonObject> WithSessionAsync(Func<EspSession, Task<JsonObject>> body) =>
+        WithResumableSessionAsync(new ResumeOptions { Attempts = 1 }, (session, _) => body(session));
+
+    /// <summary>
+    /// As <see cref="WithSessionAsync"/>, but when the session fails on the way (a dropped link, a port that
+    /// re-enumerated) it reconnects as <paramref name="resume"/> says and runs <paramref name="body"/> again, which must
+    /// then finish the job from what the chip holds.
+    /// </summary>
+    public async Task<JsonObject> WithResumableSessionAsync(ResumeOptions resume, Func<EspSession, ResumeAttempt, Task<JsonObject>> body)
     {
         var s = Settings;
         if (s.Config.Path is { } cfg)
@@ -108,10 +117,9 @@ internal sealed class CliContext
             Output.Status($"Loaded custom configuration from {cfg}");
             foreach (var key in s.Config.UnknownKeys) Output.Warning($"ignoring unknown option '{key}' in {cfg}");
         }
-        var port = s.Port ?? ChooseDefaultPort();
         var options = new ConnectOptions
         {
-            Port = port,
+            Port = s.Port ?? ChooseDefaultPort(),
             Baud = s.Baud,
             Chip = s.Chip,
             Before = s.Before,
@@ -124,12 +132,12 @@ internal sealed class CliContext
             Trace = s.Trace ? TraceWriter(Output) : null,
             Log = Output.Status,
         };
-        var session = await EspSession.ConnectAsync(options, CancellationToken).ConfigureAwait(false);
-        await using (session.ConfigureAwait(false))
+        resume = resume with { Log = resume.Log ?? Output.Warning };
+        return await ResumableRun.RunAsync(ResumableRun.ConnectorFor(options, resume, Host.ListPorts), async (session, attempt, _) =>
         {
-            Output.Completed.Add($"connected to {session.Chip.Name} on {port}");
-            var result = await body(session).ConfigureAwait(false);
-            await session.FinishAsync(CancellationToken).ConfigureAwait(false);
+            string port = session.Options.Port;
+            Output.Completed.Add($"{(attempt.IsResume ? "reconnected" : "connected")} to {session.Chip.Name} on {port}");
+            var result = await body(session, attempt).ConfigureAwait(false);
             var envelope = new JsonObject
             {
                 ["port"] = port,
@@ -137,13 +145,14 @@ internal sealed class CliContext
                 ["chipName"] = session.Chip.Name,
                 ["loader"] = session.Loader.Kind == LoaderKind.FlasherStub ? "stub" : "rom",
             };
+            if (attempt.IsResume) envelope["resumes"] = attempt.Number - 1;
             foreach (var (k, v) in result.ToList())
             {
                 result.Remove(k);
                 envelope[k] = v;
             }
             return envelope;
-        }
+        }, resume, CancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>No port given: the one known ESP USB bridge, else an error listing the candidates.</summary>

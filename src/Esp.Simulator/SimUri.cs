@@ -58,6 +58,7 @@ public static class SimUri
                         break;
                     case "flash-timing": o = o with { FlashTiming = o.FlashTiming with { Enabled = ParseBool(value) } }; break;
                     case "xtal": o = o with { XtalMhz = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                    case "disconnect-after": faults = faults with { DisconnectAfterHostBytes = (long)ParseSize(value) }; break;
                     case "drop-rate": faults = faults with { DropByteRate = double.Parse(value, CultureInfo.InvariantCulture) }; break;
                     case "flip-rate": faults = faults with { FlipBitRate = double.Parse(value, CultureInfo.InvariantCulture) }; break;
                     case "insert-rate": faults = faults with { InsertByteRate = double.Parse(value, CultureInfo.InvariantCulture) }; break;

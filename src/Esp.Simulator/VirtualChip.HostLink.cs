@@ -77,15 +77,13 @@ public sealed partial class VirtualChip
         var data = _h2cFaults.Apply(buffer);
         if (Options.Faults.DisconnectAfterHostBytes is { } limit)
         {
+            // The link drops once, as a cable pulled mid-transfer; a host that opens the link again gets a working UART.
             var before = _hostBytes;
             _hostBytes += buffer.Length;
-            if (_hostBytes >= limit)
+            if (before < limit && _hostBytes >= limit)
             {
-                if (before < limit)
-                {
-                    _stats.Fault(FaultKind.Disconnect);
-                    lock (_txLock) { _linkDown = true; Signal(); }
-                }
+                _stats.Fault(FaultKind.Disconnect);
+                lock (_txLock) { _linkDown = true; Signal(); }
                 data = data.AsSpan(0, (int)Math.Clamp(limit - before, 0, data.Length)).ToArray();
             }
         }

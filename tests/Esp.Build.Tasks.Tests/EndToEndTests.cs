@@ -97,6 +97,41 @@ public sealed class EndToEndTests(PackageFixture package) : IClassFixture<Packag
         Assert.Equal(pe, File.ReadAllBytes(state).AsSpan((int)DeployOffset, pe.Length).ToArray());
     }
 
+    // The link drops once mid-deploy (the chip stays as it was, as when a remote serial server restarts): the same
+    // build reconnects, writes what is missing and says so; with EspResume=false it stops with the range report.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void DeployResumesAfterADroppedLinkUnlessTurnedOff(bool resume)
+    {
+        var dir = NewDir("resume");
+        using var chip = new Esp.Simulator.VirtualChip(new Esp.Simulator.VirtualChipOptions
+        {
+            Preloads = [new Esp.Simulator.FlashPreload(PartitionTable.DefaultOffset, PartitionTable.BuildNanoFramework())],
+            Faults = new Esp.Simulator.FaultOptions { DisconnectAfterHostBytes = 20_000 },
+        });
+        using var server = new Esp.Simulator.TcpSerialServer(chip);
+        var summaryFile = Path.Combine(dir, "esp-deploy.json");
+
+        var r = package.Build(["-t:Deploy", Prop("EspPort", $"socket://127.0.0.1:{server.Port}"), Prop("EspDeploySummaryFile", summaryFile),
+            Prop("EspResume", resume ? "true" : "false")]);
+
+        Assert.Equal(1, chip.Statistics.FaultCount(Esp.Simulator.FaultKind.Disconnect));
+        if (!resume)
+        {
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Matches(@"error ESP20\d\d", r.Output);
+            Assert.DoesNotContain("reconnecting to resume", r.Output);
+            return;
+        }
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("reconnecting to resume", r.Output);
+        Assert.Contains("resumed once", r.Output);
+        Assert.Equal(1, Summary(summaryFile).GetProperty("resumes").GetInt32());
+        var pe = MscorlibPe();
+        Assert.Equal(pe, chip.Flash.Read(DeployOffset, pe.Length));
+    }
+
     [Fact]
     public void EveryTaskRunsAgainstTheVirtualChip()
     {

@@ -240,21 +240,22 @@ public sealed class PortChoiceTests
     [Fact]
     public void TaskWithoutPortLogsEsp2004()
     {
-        var saved = EspConnectedTask.ListPorts;
         var savedEnv = Environment.GetEnvironmentVariable("ESPTOOL_PORT");
         try
         {
             Environment.SetEnvironmentVariable("ESPTOOL_PORT", null);
-            EspConnectedTask.ListPorts = () => [new SerialPortInfo("/dev/ttyUSB0", 0x10C4, 0xEA60), new SerialPortInfo("/dev/ttyUSB1", 0x10C4, 0xEA60)];
             var engine = new FakeBuildEngine();
-            var task = new EspChipInfo { BuildEngine = engine };
+            var task = new EspChipInfo
+            {
+                BuildEngine = engine,
+                ListPorts = () => [new SerialPortInfo("/dev/ttyUSB0", 0x10C4, 0xEA60), new SerialPortInfo("/dev/ttyUSB1", 0x10C4, 0xEA60)],
+            };
             Assert.False(task.Execute());
             Assert.Equal("ESP2004", engine.SingleErrorCode);
             Assert.Contains("/dev/ttyUSB1", engine.Errors[0].Message);
         }
         finally
         {
-            EspConnectedTask.ListPorts = saved;
             Environment.SetEnvironmentVariable("ESPTOOL_PORT", savedEnv);
         }
     }

@@ -70,7 +70,7 @@ public class RecoveryRegressionTests
         var ex = await Assert.ThrowsAsync<EspException>(() => FlashMd5.ComputeAsync(rig.Session, 0, 4096));
         Assert.Equal(EspErrorCode.StubNotRunning, ex.Code);
         Assert.Contains("reset", ex.Message);
-        Assert.True(ResumingDeployer.IsRetryable(ex));
+        Assert.True(ResumableRun.IsRetryable(ex));
     }
 }
 

@@ -60,12 +60,14 @@ internal static class FlashCommands
         var force = Option<bool>("--force", "Write even when a guard finds a problem (wrong chip, revision, flash size, partition, security state).");
         var chipRev = Option<string?>("--chip-rev", "Required chip revision range, e.g. [3.0,) or [1.0,3.99].");
         var noProgress = Option<bool>("--no-progress", "Do not draw progress bars.");
+        var noResume = Option<bool>("--no-resume", "Stop at a dropped link instead of reconnecting and writing what is still missing.");
+        var portWait = Option<string?>("--port-wait", "Seconds a resume waits for the port to come back (default 10).");
         var cmd = Define("write_flash", "Write files to flash (each checked with the chip's MD5 afterwards).",
-            pairs, eraseAll, compress, noCompress, flashMode, flashFreq, flashSize, verify, noVerify, force, chipRev, noProgress);
+            pairs, eraseAll, compress, noCompress, flashMode, flashFreq, flashSize, verify, noVerify, force, chipRev, noProgress, noResume, portWait);
         return new CliCommand
         {
             Name = "write_flash",
-            Usage = "[--erase-all] [-z|-u] [--flash-mode M] [--flash-freq F] [--flash-size S] [--force] [--chip-rev RANGE] <address> <file> [<address> <file> ...]",
+            Usage = "[--erase-all] [-z|-u] [--flash-mode M] [--flash-freq F] [--flash-size S] [--force] [--chip-rev RANGE] [--no-resume] [--port-wait S] <address> <file> [<address> <file> ...]",
             Command = cmd,
             Run = async ctx =>
             {
@@ -81,41 +83,88 @@ internal static class FlashCommands
                     try { DeployGuards.ParseRevisionRange(range); }
                     catch (EspException ex) { throw new UsageException(ex.Code, ex.Message); }
                 }
-                return await ctx.WithSessionAsync(async session =>
+                var resume = ResumeSettings(ctx.Value(noResume), ctx.Value(portWait));
+                var done = new Dictionary<string, JsonObject>();
+                return await ctx.WithResumableSessionAsync(resume, async (session, attempt) =>
                 {
-                    var results = new JsonArray();
                     // The guards look at exactly what will be written, before anything is erased.
                     var composed = await FileComposition.ComposeAsync(session, files, header, ctx.Output, ctx.CancellationToken).ConfigureAwait(false);
                     foreach (var finding in await DeployGuards.CheckAsync(session, composed, guardOptions, ctx.CancellationToken).ConfigureAwait(false))
                         ctx.Output.Warning($"{finding.CodeText}: {finding.Message} (ignored: --force)");
                     if (ctx.Value(eraseAll))
                     {
+                        // An erase that may not have finished is done again, and everything after it with it.
+                        done.Clear();
                         await EraseAllAsync(ctx, session).ConfigureAwait(false);
                     }
                     foreach (var f in composed.Images)
                     {
-                        var data = f.Data;
-                        ctx.Output.Line($"Writing {data.Length} bytes at 0x{f.Address:x8} from {f.Name}...");
-                        var r = await ctx.Output.WithProgressAsync(f.Name,
-                            p => FlashWriter.WriteAsync(session, f.Address, data, writeOptions, p, ctx.CancellationToken)).ConfigureAwait(false);
-                        ctx.Output.Markup($"Wrote {r.Length} bytes{(r.Compressed ? $" ({r.WireBytes} on the wire, compressed)" : "")} at 0x{r.Address:x8} in {r.Elapsed.TotalSeconds:0.0} s ({r.Rate * 8 / 1000:0.0} kbit/s).");
-                        if (r.Verified) ctx.Output.Markup($"[green]Hash of data verified[/] (MD5 {r.Md5}).");
-                        ctx.Output.Completed.Add($"wrote {f.Name} at 0x{f.Address:x8}");
-                        results.Add(new JsonObject
-                        {
-                            ["address"] = f.Address,
-                            ["file"] = f.Name,
-                            ["size"] = r.Length,
-                            ["wireBytes"] = r.WireBytes,
-                            ["compressed"] = r.Compressed,
-                            ["verified"] = r.Verified,
-                            ["md5"] = r.Md5,
-                            ["seconds"] = Math.Round(r.Elapsed.TotalSeconds, 3),
-                        });
+                        string key = $"{f.Address:x8}:{f.Name}";
+                        if (done.ContainsKey(key)) continue;
+                        done[key] = attempt.IsResume && !ctx.Value(eraseAll)
+                            ? await ResumeFileAsync(ctx, session, f, comp, attempt).ConfigureAwait(false)
+                            : await WriteFileAsync(ctx, session, f, writeOptions).ConfigureAwait(false);
                     }
-                    return new JsonObject { ["erasedAll"] = ctx.Value(eraseAll), ["files"] = results };
+                    return new JsonObject { ["erasedAll"] = ctx.Value(eraseAll), ["files"] = new JsonArray([.. done.Values.Select(v => v.DeepClone())]) };
                 }).ConfigureAwait(false);
             },
+        };
+    }
+
+    private static ResumeOptions ResumeSettings(bool noResume, string? portWait)
+    {
+        var resume = new ResumeOptions();
+        if (noResume) return resume with { Attempts = 1 };
+        if (portWait is null) return resume;
+        if (!double.TryParse(portWait, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            || seconds < 0 || seconds > 3600)
+            throw UsageException.Invalid($"--port-wait '{portWait}' is not a number of seconds between 0 and 3600.");
+        return resume with { PortWait = TimeSpan.FromSeconds(seconds) };
+    }
+
+    private static async Task<JsonObject> WriteFileAsync(CliContext ctx, EspSession session, DeployImage f, FlashWriteOptions writeOptions)
+    {
+        var data = f.Data;
+        ctx.Output.Line($"Writing {data.Length} bytes at 0x{f.Address:x8} from {f.Name}...");
+        var r = await ctx.Output.WithProgressAsync(f.Name,
+            p => FlashWriter.WriteAsync(session, f.Address, data, writeOptions, p, ctx.CancellationToken)).ConfigureAwait(false);
+        ctx.Output.Markup($"Wrote {r.Length} bytes{(r.Compressed ? $" ({r.WireBytes} on the wire, compressed)" : "")} at 0x{r.Address:x8} in {r.Elapsed.TotalSeconds:0.0} s ({r.Rate * 8 / 1000:0.0} kbit/s).");
+        if (r.Verified) ctx.Output.Markup($"[green]Hash of data verified[/] (MD5 {r.Md5}).");
+        ctx.Output.Completed.Add($"wrote {f.Name} at 0x{f.Address:x8}");
+        return new JsonObject
+        {
+            ["address"] = f.Address,
+            ["file"] = f.Name,
+            ["size"] = r.Length,
+            ["wireBytes"] = r.WireBytes,
+            ["compressed"] = r.Compressed,
+            ["verified"] = r.Verified,
+            ["md5"] = r.Md5,
+            ["seconds"] = Math.Round(r.Elapsed.TotalSeconds, 3),
+        };
+    }
+
+    /// <summary>After a dropped link: compare sector MD5s, rewrite only what differs, verify the whole file.</summary>
+    private static async Task<JsonObject> ResumeFileAsync(CliContext ctx, EspSession session, DeployImage f, bool? compress, ResumeAttempt attempt)
+    {
+        ctx.Output.Line($"Resuming {f.Name} at 0x{f.Address:x8}: comparing with the chip...");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var r = await ctx.Output.WithProgressAsync(f.Name,
+            p => Deployer.DeployAsync(session, [f], new DeployOptions { Compress = compress }, p, ctx.CancellationToken)).ConfigureAwait(false);
+        var image = r.Images[0];
+        ctx.Output.Markup($"Resumed {f.Name}: rewrote {image.BytesWritten} of {image.Length} bytes in {image.WrittenRanges.Count} range(s).");
+        if (image.Verified) ctx.Output.Markup($"[green]Hash of data verified[/] (MD5 {image.Md5}).");
+        ctx.Output.Completed.Add($"wrote {f.Name} at 0x{f.Address:x8} (resumed after {attempt.After?.CodeText})");
+        return new JsonObject
+        {
+            ["address"] = f.Address,
+            ["file"] = f.Name,
+            ["size"] = image.Length,
+            ["resumed"] = true,
+            ["rewrittenBytes"] = image.BytesWritten,
+            ["verified"] = image.Verified,
+            ["md5"] = image.Md5,
+            ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 3),
         };
     }
 
