@@ -11,6 +11,7 @@ using Esp.Bench;
 //   --zlevel N  use zlib level N for compressed writes
 //   --zprobe  zlib size and time of 4 MiB firmware-like data at each zlib level (as FlashWriter compresses)
 //   --qemu [--esptool "COMMAND"] [--reps N]   dotnet esp and esptool side by side on QEMU's real ROMs and stub
+//   --farm [--boards 1,4,8,16,32] [--baud N]  one deploy to many virtual boards at once, next to one board
 bool cpu = args.Contains("--cpu"), bdn = args.Contains("--bdn"), quick = args.Contains("--quick");
 int ci = Array.IndexOf(args, "--chip");
 string chip = ci >= 0 && ci + 1 < args.Length ? args[ci + 1] : "esp32c3";
@@ -47,6 +48,18 @@ if (args.Contains("--qemu"))
     Console.WriteLine();
     qtable.Print(Console.Out);
     return qtable.Rows.Any(r => r.Met == false) ? 1 : 0;
+}
+if (args.Contains("--farm"))
+{
+    int bi = Array.IndexOf(args, "--boards"), di = Array.IndexOf(args, "--baud");
+    var counts = bi >= 0 ? args[bi + 1].Split(',').Select(int.Parse).ToList() : [1, 4, 8, 16, 32];
+    var ftable = new Table();
+    await new FarmBench(ftable, counts, di >= 0 ? int.Parse(args[di + 1]) : 921600).RunAsync();
+    Console.WriteLine();
+    Console.WriteLine($"Esp.Bench --farm — {Environment.ProcessorCount} cores, {CpuModel()}, .NET {Environment.Version}");
+    Console.WriteLine();
+    ftable.Print(Console.Out);
+    return ftable.Rows.Any(r => r.Met == false) ? 1 : 0;
 }
 if (cpu && bdn)
 {

@@ -28,6 +28,7 @@ public enum EspErrorCode
     ConfirmationRequired = 1020,
     InvalidResetSequence = 1021,
     InvalidVersionRange = 1022,
+    DuplicatePort = 1023,
 
     // 2xxx: the link to the chip.
     PortNotFound = 2001,
@@ -54,6 +55,7 @@ public enum EspErrorCode
     SpiCommandTimeout = 3005,
     SecureDownloadMode = 3006,
     FlashEncrypted = 3007,
+    BoardMacMismatch = 3008,
 
     // 4xxx: flash contents.
     VerifyMismatch = 4001,

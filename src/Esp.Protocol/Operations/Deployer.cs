@@ -42,6 +42,8 @@ public sealed record DeployOptions
     /// <summary>Write everything without comparing first.</summary>
     public bool Full { get; init; }
     public bool? Compress { get; init; }
+    /// <summary>Compressed ranges shared with deploys of the same images to other boards (<see cref="FlashWriteOptions.SharedCompression"/>).</summary>
+    public CompressionCache? SharedCompression { get; init; }
 }
 
 /// <summary>
@@ -129,7 +131,7 @@ public static class Deployer
                 {
                     ct.ThrowIfCancellationRequested();
                     await FlashWriter.WriteAsync(session, address, image.Data.AsMemory(offset, length),
-                        new FlashWriteOptions { Compress = options.Compress }, inner, ct).ConfigureAwait(false);
+                        new FlashWriteOptions { Compress = options.Compress, SharedCompression = options.SharedCompression }, inner, ct).ConfigureAwait(false);
                 }
                 catch (EspWriteIncompleteException ex)
                 {

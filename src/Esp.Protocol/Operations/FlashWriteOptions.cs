@@ -18,6 +18,9 @@ public sealed record FlashWriteOptions
     /// pass, memory ∝ compressed image); larger ones recompress while sending (two passes, memory bounded).
     /// </summary>
     public int HoldCompressedLimit { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>Compressed images shared with other writes of the same bytes (many boards, one image); null compresses for this write alone.</summary>
+    public CompressionCache? SharedCompression { get; init; }
 }
 
 /// <summary>What a write did.</summary>

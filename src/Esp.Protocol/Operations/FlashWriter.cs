@@ -38,15 +38,20 @@ public static class FlashWriter
         var payload = new WritePayload(head, data);
 
         CompressedImage? image = null;
+        bool shared = false;
         if (options.Compress != false && loader.CanInflate)
         {
             // First pass (all cores): the compressed size, which FLASH_DEFL_BEGIN needs up front and "compress only
             // when it shrinks" needs too. Up to HoldCompressedLimit the compressed chunks are kept and sent as they
             // are; above it only their sizes are kept and the send recompresses them identically, a few at a time.
-            image = CompressedImage.Build(payload, options.ZLibLevel, DeflateChunkSize, hold: payload.Length <= options.HoldCompressedLimit);
+            bool hold = payload.Length <= options.HoldCompressedLimit;
+            shared = hold && options.SharedCompression is not null;
+            image = shared
+                ? options.SharedCompression!.GetOrBuild(payload, options.ZLibLevel, DeflateChunkSize)
+                : CompressedImage.Build(payload, options.ZLibLevel, DeflateChunkSize, hold);
             if (options.Compress is null && image.Length >= payload.Length)
             {
-                image.Dispose();
+                if (!shared) image.Dispose();
                 image = null;
             }
         }
@@ -73,7 +78,7 @@ public static class FlashWriter
         }
         finally
         {
-            image?.Dispose();
+            if (!shared) image?.Dispose();
         }
 
         string hostMd5 = await md5Task.ConfigureAwait(false);

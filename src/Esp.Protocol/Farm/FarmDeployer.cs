@@ -1,0 +1,25 @@
+using Esp.Protocol.Loader;
+using Esp.Protocol.Operations;
+using Esp.Protocol.Transport;
+
+namespace Esp.Protocol.Farm;
+
+/// <summary>
+/// Deploys the same images to many boards at once (<see cref="FarmRun"/>): each board plans from its own flash MD5s
+/// and writes only what differs on it; the compression of what several boards write is done once and shared.
+/// </summary>
+public static class FarmDeployer
+{
+    public static async Task<IReadOnlyList<BoardResult<DeployResult>>> DeployAsync(IReadOnlyList<Board> boards, Func<Board, ConnectOptions> connectOptions,
+        IReadOnlyList<DeployImage> images, DeployOptions? deploy = null, FarmOptions? farm = null, Func<Board, IProgress<EspProgress>?>? progress = null,
+        Func<IReadOnlyList<SerialPortInfo>>? listPorts = null, CancellationToken ct = default)
+    {
+        deploy ??= new DeployOptions();
+        using var compression = new CompressionCache();
+        var shared = deploy with { SharedCompression = deploy.SharedCompression ?? compression };
+        return await FarmRun.RunAsync(boards, connectOptions, (b, token) =>
+            // A resume compares first: writing everything again would throw away what the last session wrote.
+            Deployer.DeployAsync(b.Session, images, b.Attempt.IsResume ? shared with { Full = false } : shared, progress?.Invoke(b.Board), token),
+            farm, listPorts, ct).ConfigureAwait(false);
+    }
+}
