@@ -5,9 +5,9 @@ using Esp.Protocol.Transport.Discovery;
 namespace Esp.Protocol.Transport;
 
 /// <summary>
-/// Lists serial ports and picks the default one. On Linux the USB identity comes from sysfs
-/// (<c>/sys/class/tty/NAME/device</c>, walking up to the USB device's idVendor/idProduct/manufacturer/product)
-/// and <c>/dev/serial/by-id</c>; elsewhere only the port names are known.
+/// Lists serial ports with their USB identity and picks the default one. The identity comes from sysfs on Linux
+/// (<see cref="ListLinux"/>) and the registry on Windows (<see cref="ListWindows"/>); elsewhere only the port names
+/// are known.
 /// </summary>
 public static class PortDiscovery
 {
@@ -29,6 +29,8 @@ public static class PortDiscovery
     {
         if (OperatingSystem.IsLinux() && Directory.Exists("/sys/class/tty"))
             return ListLinux("/sys", "/dev");
+        if (OperatingSystem.IsWindows())
+            return ListWindows(new LiveRegistryView());
         return PortNamesOnly();
     }
 
@@ -38,6 +40,16 @@ public static class PortDiscovery
     /// (virtual consoles) and legacy ttyS placeholders without hardware are left out.
     /// </summary>
     public static IReadOnlyList<SerialPortInfo> ListLinux(string sysRoot, string devRoot) => LinuxSysfsPorts.List(sysRoot, devRoot);
+
+    /// <summary>
+    /// Lists the COM ports present in a Windows registry (the live one, or recorded contents in tests) with the USB
+    /// VID, PID, serial number, manufacturer and product of the device behind each.
+    /// </summary>
+    public static IReadOnlyList<SerialPortInfo> ListWindows(IRegistryView registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return WindowsRegistryPorts.List(registry);
+    }
 
     /// <summary>USB vendor/product id of a Linux serial device path (symlinks such as by-id resolved), or null.</summary>
     public static (int Vid, int Pid)? UsbIdOf(string devicePath, string sysRoot = "/sys") => LinuxSysfsPorts.UsbIdOf(devicePath, sysRoot);
