@@ -6,8 +6,8 @@ namespace Esp.Protocol.Transport;
 
 /// <summary>
 /// Lists serial ports with their USB identity and picks the default one. The identity comes from sysfs on Linux
-/// (<see cref="ListLinux"/>) and the registry on Windows (<see cref="ListWindows"/>); elsewhere only the port names
-/// are known.
+/// (<see cref="ListLinux"/>), the registry on Windows (<see cref="ListWindows"/>) and ioreg on macOS
+/// (<see cref="ListMacOS"/>); elsewhere only the port names are known.
 /// </summary>
 public static class PortDiscovery
 {
@@ -31,6 +31,8 @@ public static class PortDiscovery
             return ListLinux("/sys", "/dev");
         if (OperatingSystem.IsWindows())
             return ListWindows(new LiveRegistryView());
+        if (OperatingSystem.IsMacOS())
+            return IoregPorts.ListThisHost();
         return PortNamesOnly();
     }
 
@@ -49,6 +51,18 @@ public static class PortDiscovery
     {
         ArgumentNullException.ThrowIfNull(registry);
         return WindowsRegistryPorts.List(registry);
+    }
+
+    /// <summary>
+    /// Lists the macOS serial ports described by the property list of <c>ioreg -r -c IOUSBHostDevice -l -a</c>
+    /// (<paramref name="ioregPlist"/>; /dev/cu.* paths with USB identity), followed by the other callout devices
+    /// (<paramref name="calloutDevices"/>, the /dev/cu.* entries) without one.
+    /// </summary>
+    public static IReadOnlyList<SerialPortInfo> ListMacOS(string ioregPlist, IEnumerable<string> calloutDevices)
+    {
+        ArgumentNullException.ThrowIfNull(ioregPlist);
+        ArgumentNullException.ThrowIfNull(calloutDevices);
+        return IoregPorts.List(ioregPlist, calloutDevices);
     }
 
     /// <summary>USB vendor/product id of a Linux serial device path (symlinks such as by-id resolved), or null.</summary>
