@@ -1,67 +1,18 @@
-using System.Globalization;
 using System.IO.Ports;
-using System.Text;
 using Esp.Protocol.Errors;
-using Esp.Protocol.Transport.Native;
+using Esp.Protocol.Transport.Discovery;
 
 namespace Esp.Protocol.Transport;
 
-/// <summary>The USB-to-UART bridges ESP boards carry.</summary>
-public enum UsbBridgeKind
-{
-    /// <summary>Not a known ESP bridge (or not USB at all).</summary>
-    None,
-    /// <summary>Silicon Labs CP210x (10C4:EA60; the CP2102C's 10C4:EA64 too).</summary>
-    Cp210x,
-    /// <summary>WCH CH340 / CH341 / CH9102 (1A86:*).</summary>
-    Ch34x,
-    /// <summary>FTDI (0403:*).</summary>
-    Ftdi,
-    /// <summary>The chip's own USB-Serial-JTAG peripheral (303A:1001).</summary>
-    EspressifUsbJtagSerial,
-    /// <summary>Another Espressif USB device (303A:*, e.g. USB-OTG CDC).</summary>
-    EspressifUsb,
-}
-
-/// <summary>One serial port found on the host.</summary>
-public sealed record SerialPortInfo(
-    string Path,
-    int? Vid = null,
-    int? Pid = null,
-    string? Manufacturer = null,
-    string? Product = null,
-    string? SerialNumber = null,
-    string? ById = null)
-{
-    public UsbBridgeKind Bridge => PortDiscovery.Classify(Vid, Pid);
-
-    public bool IsKnownBridge => Bridge != UsbBridgeKind.None;
-
-    /// <summary>One line for listings, e.g. <c>/dev/ttyUSB0 (10C4:EA60 Silicon Labs CP2102N, CP210x)</c>.</summary>
-    public override string ToString()
-    {
-        var sb = new StringBuilder(Path);
-        var parts = new List<string>();
-        if (Vid is { } v && Pid is { } p) parts.Add($"{v:X4}:{p:X4}");
-        var desc = string.Join(' ', new[] { Manufacturer, Product }.Where(s => !string.IsNullOrWhiteSpace(s)));
-        if (desc.Length > 0) parts.Add(desc);
-        if (Bridge != UsbBridgeKind.None) parts.Add(Bridge.ToString());
-        if (parts.Count > 0) sb.Append(" (").Append(string.Join(", ", parts)).Append(')');
-        return sb.ToString();
-    }
-}
-
 /// <summary>
-/// Lists serial ports and picks the default one. On Linux the USB identity comes from sysfs
-/// (<c>/sys/class/tty/NAME/device</c>, walking up to the USB device's idVendor/idProduct/manufacturer/product)
-/// and <c>/dev/serial/by-id</c>; elsewhere only the port names are known.
+/// Lists serial ports with their USB identity and picks the default one. The identity comes from sysfs on Linux
+/// (<see cref="ListLinux"/>), the registry on Windows (<see cref="ListWindows"/>) and ioreg on macOS
+/// (<see cref="ListMacOS"/>); elsewhere only the port names are known.
 /// </summary>
 public static class PortDiscovery
 {
     public const int EspressifVid = 0x303A;
     public const int UsbJtagSerialPid = 0x1001;
-
-    private static readonly string[] LinuxPrefixes = ["ttyUSB", "ttyACM", "ttyAMA", "ttyTHS", "ttyXRUSB", "rfcomm", "ttyS"];
 
     public static UsbBridgeKind Classify(int? vid, int? pid) => (vid, pid) switch
     {
@@ -78,16 +29,11 @@ public static class PortDiscovery
     {
         if (OperatingSystem.IsLinux() && Directory.Exists("/sys/class/tty"))
             return ListLinux("/sys", "/dev");
-        string[] names;
-        try
-        {
-            names = SerialPort.GetPortNames();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
-        {
-            names = [];
-        }
-        return names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(n => new SerialPortInfo(n)).ToList();
+        if (OperatingSystem.IsWindows())
+            return ListWindows(new LiveRegistryView());
+        if (OperatingSystem.IsMacOS())
+            return IoregPorts.ListThisHost();
+        return PortNamesOnly();
     }
 
     /// <summary>
@@ -95,45 +41,32 @@ public static class PortDiscovery
     /// <paramref name="devRoot"/> normally <c>/dev</c>; tests pass a fake tree). Ports without a device link
     /// (virtual consoles) and legacy ttyS placeholders without hardware are left out.
     /// </summary>
-    public static IReadOnlyList<SerialPortInfo> ListLinux(string sysRoot, string devRoot)
-    {
-        var ttyRoot = Path.Combine(sysRoot, "class", "tty");
-        if (!Directory.Exists(ttyRoot)) return [];
-        var byId = ReadById(devRoot);
-        var result = new List<SerialPortInfo>();
-        foreach (var entry in Directory.EnumerateFileSystemEntries(ttyRoot))
-        {
-            var name = Path.GetFileName(entry);
-            var deviceLink = Path.Combine(entry, "device");
-            if (!Directory.Exists(deviceLink)) continue;
-            var usb = FindUsbDevice(deviceLink);
-            if (usb is null)
-            {
-                // ttyS0..31 exist on every PC whether or not a UART is fitted; only list them with real hardware.
-                if (name.StartsWith("ttyS", StringComparison.Ordinal) && IsPlatformPlaceholder(deviceLink)) continue;
-                if (!LinuxPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))) continue;
-            }
-            var path = Path.Combine(devRoot, name);
-            byId.TryGetValue(name, out var idName);
-            result.Add(usb is null
-                ? new SerialPortInfo(path, ById: idName)
-                : new SerialPortInfo(path, usb.Value.Vid, usb.Value.Pid,
-                    ReadAttr(usb.Value.Dir, "manufacturer"), ReadAttr(usb.Value.Dir, "product"), ReadAttr(usb.Value.Dir, "serial"), idName));
-        }
-        result.Sort((a, b) => Rank(a).CompareTo(Rank(b)) is var c and not 0 ? c : NaturalCompare(a.Path, b.Path));
-        return result;
+    public static IReadOnlyList<SerialPortInfo> ListLinux(string sysRoot, string devRoot) => LinuxSysfsPorts.List(sysRoot, devRoot);
 
-        static int Rank(SerialPortInfo p) => p.IsKnownBridge ? 0 : p.Vid is not null ? 1 : 2;
+    /// <summary>
+    /// Lists the COM ports present in a Windows registry (the live one, or recorded contents in tests) with the USB
+    /// VID, PID, serial number, manufacturer and product of the device behind each.
+    /// </summary>
+    public static IReadOnlyList<SerialPortInfo> ListWindows(IRegistryView registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return WindowsRegistryPorts.List(registry);
+    }
+
+    /// <summary>
+    /// Lists the macOS serial ports described by the property list of <c>ioreg -r -c IOUSBHostDevice -l -a</c>
+    /// (<paramref name="ioregPlist"/>; /dev/cu.* paths with USB identity), followed by the other callout devices
+    /// (<paramref name="calloutDevices"/>, the /dev/cu.* entries) without one.
+    /// </summary>
+    public static IReadOnlyList<SerialPortInfo> ListMacOS(string ioregPlist, IEnumerable<string> calloutDevices)
+    {
+        ArgumentNullException.ThrowIfNull(ioregPlist);
+        ArgumentNullException.ThrowIfNull(calloutDevices);
+        return IoregPorts.List(ioregPlist, calloutDevices);
     }
 
     /// <summary>USB vendor/product id of a Linux serial device path (symlinks such as by-id resolved), or null.</summary>
-    public static (int Vid, int Pid)? UsbIdOf(string devicePath, string sysRoot = "/sys")
-    {
-        var real = UnixSerialNative.RealPath(devicePath) ?? devicePath;
-        var deviceLink = Path.Combine(sysRoot, "class", "tty", Path.GetFileName(real), "device");
-        if (!Directory.Exists(deviceLink)) return null;
-        return FindUsbDevice(deviceLink) is { } u ? (u.Vid, u.Pid) : null;
-    }
+    public static (int Vid, int Pid)? UsbIdOf(string devicePath, string sysRoot = "/sys") => LinuxSysfsPorts.UsbIdOf(devicePath, sysRoot);
 
     /// <summary>
     /// The port to use when none was named: the single known ESP USB bridge among <paramref name="candidates"/>. With
@@ -157,62 +90,17 @@ public static class PortDiscovery
             $"No port was given and {known.Count} ESP USB bridges were found: {string.Join("; ", known)}.", help);
     }
 
-    private static (int Vid, int Pid, string Dir)? FindUsbDevice(string deviceLink)
+    private static List<SerialPortInfo> PortNamesOnly()
     {
-        var dir = UnixSerialNative.RealPath(deviceLink);
-        for (int depth = 0; dir is not null && depth < 8; depth++, dir = Path.GetDirectoryName(dir))
-        {
-            var vid = ReadHex(dir, "idVendor");
-            var pid = ReadHex(dir, "idProduct");
-            if (vid is not null && pid is not null) return (vid.Value, pid.Value, dir);
-        }
-        return null;
-    }
-
-    private static bool IsPlatformPlaceholder(string deviceLink)
-    {
-        var real = UnixSerialNative.RealPath(Path.Combine(deviceLink, "subsystem"));
-        return real is null || Path.GetFileName(real) == "platform";
-    }
-
-    private static Dictionary<string, string> ReadById(string devRoot)
-    {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        var dir = Path.Combine(devRoot, "serial", "by-id");
-        if (!Directory.Exists(dir)) return map;
-        foreach (var link in Directory.EnumerateFileSystemEntries(dir))
-        {
-            var target = UnixSerialNative.RealPath(link);
-            if (target is not null) map.TryAdd(Path.GetFileName(target), link);
-        }
-        return map;
-    }
-
-    private static string? ReadAttr(string dir, string name)
-    {
+        string[] names;
         try
         {
-            var file = Path.Combine(dir, name);
-            return File.Exists(file) ? File.ReadAllText(file).Trim() : null;
+            names = SerialPort.GetPortNames();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
-            return null;
+            names = [];
         }
-    }
-
-    private static int? ReadHex(string dir, string name) =>
-        int.TryParse(ReadAttr(dir, name), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var v) ? v : null;
-
-    private static int NaturalCompare(string a, string b)
-    {
-        int i = a.Length, j = b.Length;
-        while (i > 0 && char.IsAsciiDigit(a[i - 1])) i--;
-        while (j > 0 && char.IsAsciiDigit(b[j - 1])) j--;
-        int c = string.CompareOrdinal(a[..i], b[..j]);
-        if (c != 0) return c;
-        long na = i < a.Length ? long.Parse(a[i..], CultureInfo.InvariantCulture) : -1;
-        long nb = j < b.Length ? long.Parse(b[j..], CultureInfo.InvariantCulture) : -1;
-        return na.CompareTo(nb);
+        return names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(n => new SerialPortInfo(n)).ToList();
     }
 }
