@@ -56,6 +56,12 @@ public static class ResumingDeployer
                 resume.Log?.Invoke($"Attempt {attempt} of {attempts} failed ({ex.CodeText}: {ex.Message}); reconnecting to resume.");
                 await Task.Delay(resume.Backoff, ct).ConfigureAwait(false);
             }
+            catch (EspException ex) when (last is EspWriteIncompleteException earlier && ex is not EspWriteIncompleteException)
+            {
+                // A resume that cannot go on (the server or port is gone for good, another chip answers) still says
+                // what the earlier attempts left written and what not.
+                throw new EspWriteIncompleteException(ex.Code, ex.Message, earlier.Verified, earlier.Unverified, earlier.NotWritten, ex.Help, ex, attempt);
+            }
             finally
             {
                 if (session is not null) await session.DisposeAsync().ConfigureAwait(false);

@@ -142,6 +142,30 @@ public class Ser2NetInteropTests
         Assert.Contains(log, l => l.Contains("reset the chip by hand", StringComparison.Ordinal));
     });
 
+    [InteropFact(InteropTool.Ser2Net)]
+    public Task ADeployWhoseServerStaysGoneReportsWhatWasNotWritten() => Bounded(async ct =>
+    {
+        await using var rig = await Ser2NetChip.StartAsync(Chip(), ct);
+        var image = Bytes(0x10000, 13);
+        int connects = 0;
+        var progress = new InlineProgress(p =>
+        {
+            if (p.Operation == "write" && p.Done >= 0x4000 && rig.Server.IsRunning) rig.Server.Kill();
+        });
+
+        var ex = await Assert.ThrowsAsync<EspWriteIncompleteException>(() => ResumingDeployer.DeployAsync(
+            c => { Interlocked.Increment(ref connects); return EspSession.ConnectAsync(rig.Options(), c); },
+            [new DeployImage("app", 0x50000, image)], new DeployOptions { Compress = false }, new ResumeOptions { Attempts = 3 }, progress, ct));
+
+        // The reconnection finds nothing listening; the error names that and keeps the first session's range report.
+        Assert.Equal(2, connects);
+        Assert.Equal(EspErrorCode.PortNotFound, ex.Code);
+        Assert.Empty(ex.Verified);
+        Assert.Equal(0x50000u, Assert.Single(ex.Unverified).Address);
+        Assert.Equal(0x60000ul, Assert.Single(ex.NotWritten).End);
+        Assert.Contains("not written", ex.Message);
+    });
+
     /// <summary>Runs a test body under a deadline: the token is cancelled at the limit and the wait gives up soon after.</summary>
     private static async Task Bounded(Func<CancellationToken, Task> body)
     {
