@@ -61,7 +61,7 @@ public sealed class Ser2NetServer : IAsyncDisposable
             catch (InvalidOperationException) when (attempt < 3)
             {
                 // The free port was taken between choosing it and ser2net binding it: choose another.
-                await server.StopAsync(deleteDirectory: false).ConfigureAwait(false);
+                server.Stop(deleteDirectory: false);
             }
             catch
             {
@@ -169,7 +169,7 @@ public sealed class Ser2NetServer : IAsyncDisposable
         return port;
     }
 
-    private Task StopAsync(bool deleteDirectory)
+    private void Stop(bool deleteDirectory)
     {
         Kill();
         _process?.Dispose();
@@ -180,8 +180,11 @@ public sealed class Ser2NetServer : IAsyncDisposable
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }
-        return Task.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync(deleteDirectory: true).ConfigureAwait(false);
+    public ValueTask DisposeAsync()
+    {
+        Stop(deleteDirectory: true);
+        return ValueTask.CompletedTask;
+    }
 }
