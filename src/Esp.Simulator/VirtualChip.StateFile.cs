@@ -4,6 +4,7 @@ namespace Esp.Simulator;
 public sealed partial class VirtualChip
 {
     private readonly Timer _saveTimer;
+    private readonly Lock _saveLock = new();
     private int _dirty;
 
     private void LoadStateFile()
@@ -28,12 +29,17 @@ public sealed partial class VirtualChip
     public void SaveState()
     {
         if (Options.StatePath is not { } path) return;
-        Interlocked.Exchange(ref _dirty, 0);
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var tmp = full + ".tmp" + Environment.ProcessId;
-        File.WriteAllBytes(tmp, Flash.Snapshot());
-        File.Move(tmp, full, overwrite: true);
+        // One save at a time: the timer's save and the save on dispose share the temp file, and one rename must not
+        // take it away under the other.
+        lock (_saveLock)
+        {
+            Interlocked.Exchange(ref _dirty, 0);
+            var full = Path.GetFullPath(path);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            var tmp = full + ".tmp" + Environment.ProcessId;
+            File.WriteAllBytes(tmp, Flash.Snapshot());
+            File.Move(tmp, full, overwrite: true);
+        }
     }
 
     private void SaveIfDirty()

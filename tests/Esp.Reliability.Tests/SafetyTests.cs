@@ -63,6 +63,29 @@ public class SafetyTests
         Assert.Equal(image, chip2.Flash.Read(0x20000, image.Length));
     }
 
+    // A resume that cannot reconnect (the port or the RFC 2217 server is gone for good) fails with that cause and
+    // still says what the first session left written and what not.
+    [Fact]
+    public async Task AResumeThatCannotReconnectStillReportsTheRanges()
+    {
+        var image = Bytes(0x30000, 6);
+        await using var chip = new VirtualChip(new VirtualChipOptions { Chip = "esp32c3", Faults = new FaultOptions { DisconnectAfterHostBytes = 60_000 } });
+        await using var link = SimulatorPort.Connect(chip);
+        int connects = 0;
+        var ex = await Assert.ThrowsAsync<EspWriteIncompleteException>(() => ResumingDeployer.DeployAsync(ct =>
+            ++connects == 1 ? EspSession.ConnectAsync(Options(link), ct) : throw new EspException(EspErrorCode.PortNotFound, "The port went away."),
+            [new DeployImage("app", 0x20000, image)], new DeployOptions { Compress = false },
+            new ResumeOptions { Finish = false, Backoff = TimeSpan.Zero }));
+
+        Assert.Equal(EspErrorCode.PortNotFound, ex.Code);
+        Assert.Equal(2, connects);
+        Assert.Equal(2, ex.Attempts);
+        Assert.StartsWith("The port went away", ex.Message);
+        Assert.Contains("not written", ex.Message);
+        Assert.Equal(0x20000ul + (ulong)image.Length, ex.NotWritten[^1].End);
+        Assert.IsType<EspException>(ex.InnerException);
+    }
+
     [Fact]
     public async Task ResumingDeployerStopsAtOnceOnErrorsARetryCannotFix()
     {

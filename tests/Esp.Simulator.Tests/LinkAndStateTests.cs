@@ -178,4 +178,34 @@ public class LinkAndStateTests
         using var e8266 = Chips.New("esp8266");
         Assert.InRange(115200.0 * (e8266.ReadRegister(0x60000014) & 0xFFFFF) / 1e6 / 2, 25.5, 26.5);
     }
+
+    [Fact]
+    public void State_saves_that_overlap_all_succeed_and_leave_the_last_flash()
+    {
+        // The save timer and the save on dispose (or an explicit save) can run at the same time.
+        var dir = Directory.CreateTempSubdirectory("esp-sim-state");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "flash.bin");
+            using (var chip = Chips.New("esp32c3", o => o with { StatePath = path, FlashSize = 1024 * 1024 }))
+            {
+                var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+                var savers = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
+                {
+                    for (int i = 0; i < 25; i++)
+                    {
+                        try { chip.SaveState(); }
+                        catch (IOException e) { errors.Enqueue(e); }
+                    }
+                })).ToList();
+                savers.ForEach(t => t.Start());
+                savers.ForEach(t => t.Join());
+                Assert.Empty(errors);
+                chip.Flash.Load(0x1000, [1, 2, 3]);
+            }
+            Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(path).AsSpan(0x1000, 3).ToArray());
+            Assert.Single(Directory.GetFiles(dir.FullName));
+        }
+        finally { dir.Delete(true); }
+    }
 }

@@ -1,5 +1,6 @@
 using Esp.Protocol.Chips;
 using Esp.Protocol.Commands;
+using Esp.Protocol.Errors;
 using Esp.Protocol.Loader.Reset;
 using Esp.Protocol.Transport;
 
@@ -165,10 +166,20 @@ public sealed partial class EspSession : IAsyncDisposable
         var after = Options.After.Replace('_', '-').ToLowerInvariant();
         if (after == "hard-reset")
         {
-            if (Transport.SupportsLineControl)
-                await ResetStrategies.HardResetFor(Transport, Transport.UsbId is { Vid: 0x303A }).RunAsync(Transport, ct).ConfigureAwait(false);
-            else
-                Log("The port cannot drive RTS: reset the chip by hand to run the new firmware.");
+            try
+            {
+                if (Transport.SupportsLineControl)
+                {
+                    await ResetStrategies.HardResetFor(Transport, Transport.UsbId is { Vid: 0x303A }).RunAsync(Transport, ct).ConfigureAwait(false);
+                    return;
+                }
+            }
+            catch (EspException ex) when (ex.Code == EspErrorCode.LineControlUnsupported)
+            {
+                // Only found out now (an RFC 2217 server that leaves SET-CONTROL unanswered): the work is done and
+                // verified, so this is no failure, just as on a port known not to drive the lines.
+            }
+            Log("The port cannot drive RTS: reset the chip by hand to run the new firmware.");
             return;
         }
         await Loader.LeaveAsync(this, after, ct).ConfigureAwait(false);

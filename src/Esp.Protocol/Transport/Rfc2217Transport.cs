@@ -12,7 +12,7 @@ namespace Esp.Protocol.Transport;
 /// COM-PORT-OPTION settings, DTR/RTS through SET-CONTROL (waiting for the server's acknowledgement so that
 /// reset timing holds), and 0xFF escaping of data in both directions.
 /// </summary>
-public sealed class Rfc2217Transport : IEspTransport, IModemLineState
+public sealed partial class Rfc2217Transport : IEspTransport, IModemLineState
 {
     private readonly TcpClient _client;
     private readonly NetworkStream _stream;
@@ -29,6 +29,7 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
     private Exception? _failure;
     private bool _dtr;
     private bool _rts;
+    private volatile bool _linesRefused;
     private int _disposed;
 
     private Rfc2217Transport(string name, TcpClient client, int baud, bool ignoreSetControlAnswer, TimeSpan networkTimeout)
@@ -110,7 +111,8 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
 
     public int BaudRate { get; private set; }
 
-    public bool SupportsLineControl => true;
+    /// <summary>True until the server leaves a DTR/RTS change unacknowledged (it cannot drive the lines).</summary>
+    public bool SupportsLineControl => !_linesRefused;
 
     public (int Vid, int Pid)? UsbId => null;
 
@@ -160,7 +162,7 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
         if (dtr is { } d) values.Add(d ? DTR_ON : DTR_OFF);
         if (rts is { } r) values.Add(r ? RTS_ON : RTS_OFF);
         if (values.Count == 0) return;
-        await SetControlAsync(values, cancellationToken).ConfigureAwait(false);
+        await SetModemLinesAsync(values, cancellationToken).ConfigureAwait(false);
         if (dtr is { } dd) _dtr = dd;
         if (rts is { } rr) _rts = rr;
     }
@@ -178,6 +180,32 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
         }
         await AwaitAcksAsync(acks, "SET-CONTROL (DTR/RTS)", ct).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// DTR/RTS through SET-CONTROL. A server that cannot drive the lines (ser2net on a device without modem control,
+    /// such as a pseudo-terminal) answers the other requests but leaves these unanswered: the port then counts as
+    /// one without line control, as a serial port whose DTR/RTS ioctls fail does.
+    /// </summary>
+    private async Task SetModemLinesAsync(IReadOnlyList<byte> values, CancellationToken ct)
+    {
+        if (_linesRefused) throw LinesRefused(null);
+        try
+        {
+            await SetControlAsync(values, ct).ConfigureAwait(false);
+        }
+        catch (EspException ex) when (ex.Code == EspErrorCode.Timeout)
+        {
+            _linesRefused = true;
+            throw LinesRefused(ex);
+        }
+    }
+
+    private EspException LinesRefused(Exception? inner) =>
+        new(EspErrorCode.LineControlUnsupported,
+            $"The RFC 2217 server '{Name}' did not acknowledge SET-CONTROL (DTR/RTS) within {_networkTimeout.TotalSeconds:0.#} s: " +
+            "it cannot drive DTR/RTS on its serial port, so the chip cannot be reset into download mode automatically.",
+            "Put the chip in download mode by hand and use --before no-reset (EspBefore=no-reset); " +
+            "if the server does drive the lines but never answers, append ?ign_set_control to the port.", inner);
 
     private async Task AwaitAcksAsync(Task<Task<byte[]>>[] sends, string what, CancellationToken ct)
     {
@@ -292,77 +320,6 @@ public sealed class Rfc2217Transport : IEspTransport, IModemLineState
     {
         _pending = default;
         while (_incoming.Reader.TryRead(out _)) { }
-    }
-
-    // --- receive side ------------------------------------------------------------------------------
-
-    private async Task ReadLoopAsync()
-    {
-        var buffer = new byte[4096];
-        var data = new List<byte>(4096);
-        var commands = new List<TelnetCommand>();
-        try
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                int n = await _stream.ReadAsync(buffer, _stop.Token).ConfigureAwait(false);
-                if (n == 0) break;
-                _telnet.Decode(buffer.AsSpan(0, n), data, commands);
-                foreach (var command in commands)
-                {
-                    if (command.Subnegotiation is { } sub) OnSubnegotiation(sub);
-                    else await OnOptionAsync(command.Verb, command.Option).ConfigureAwait(false);
-                }
-                commands.Clear();
-                if (data.Count > 0)
-                {
-                    _incoming.Writer.TryWrite(data.ToArray());
-                    data.Clear();
-                }
-            }
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or EspException)
-        {
-            if (!_stop.IsCancellationRequested) _failure = ex;
-        }
-        finally
-        {
-            _incoming.Writer.TryComplete();
-            if (_comPortAccepted.TrySetException(new EspException(EspErrorCode.Disconnected, $"The RFC 2217 server '{Name}' closed the connection.")))
-                _ = _comPortAccepted.Task.Exception; // observed: nobody may be waiting any more
-            _answers.FailAll(() => new EspException(EspErrorCode.Disconnected, $"The RFC 2217 server '{Name}' closed the connection."));
-        }
-    }
-
-    private async Task OnOptionAsync(byte verb, byte option)
-    {
-        byte[]? reply = _telnet.Answer(verb, option);
-        if (option == COM_PORT_OPTION && verb == DO) _comPortAccepted.TrySetResult();
-        if (option == COM_PORT_OPTION && verb == DONT)
-            _comPortAccepted.TrySetException(new EspException(EspErrorCode.ProtocolViolation,
-                $"The server '{Name}' refused the RFC 2217 COM-PORT-OPTION.", "Use socket://host:port for a raw TCP serial bridge."));
-        if (reply is not null)
-        {
-            await _writeLock.WaitAsync(_stop.Token).ConfigureAwait(false);
-            try
-            {
-                await _stream.WriteAsync(reply, _stop.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
-        }
-    }
-
-    private void OnSubnegotiation(byte[] sub)
-    {
-        if (sub.Length < 2 || sub[0] != COM_PORT_OPTION) return;
-        // Unsolicited notifications (NOTIFY-LINESTATE, NOTIFY-MODEMSTATE, flow control) need no action here.
-        _answers.Complete(sub[1], sub[2..]);
     }
 
     public async ValueTask DisposeAsync()

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Esp.Protocol.Loader;
 
 namespace Esp.Fidelity.Tests.Emulator;
@@ -12,20 +13,24 @@ namespace Esp.Fidelity.Tests.Emulator;
 /// Sessions reach the UART through <see cref="SerialLine"/>, which keeps one connection to QEMU open for the whole
 /// test: a serial line never "disconnects" from the chip, but QEMU's socket does, and the flasher stub stops
 /// receiving after QEMU sees a client go away and another arrive.
+/// With <c>pty</c> the UART is a pseudo-terminal instead (<see cref="PtyDevice"/>), for a serial server such as ser2net
+/// to sit in front of; there is no <see cref="SerialLine"/> then.
 /// The emulator is the <c>esp-qemu</c> script named by <c>ESP_QEMU</c>, else <c>shared/qemu/esp-qemu</c> in a folder
 /// above the repository (where this workplace keeps it).
 /// </summary>
-public sealed class QemuChip : IAsyncDisposable
+public sealed partial class QemuChip : IAsyncDisposable
 {
     public const int FlashSize = 4 * 1024 * 1024;
 
     private readonly string _run;
+    private readonly bool _pty;
     private bool _stopped;
 
     private SerialLine? _line;
 
-    private QemuChip(string chip, int port, string directory)
+    private QemuChip(string chip, int port, string directory, bool pty)
     {
+        _pty = pty;
         Chip = chip;
         QemuPort = port;
         Directory = directory;
@@ -35,10 +40,12 @@ public sealed class QemuChip : IAsyncDisposable
 
     /// <summary><c>esp32</c> or <c>esp32c3</c>.</summary>
     public string Chip { get; }
-    /// <summary>QEMU's own TCP port for the UART (one client at a time).</summary>
+    /// <summary>QEMU's own TCP port for the UART (one client at a time); with a pty only the emulator's name.</summary>
     public int QemuPort { get; }
     /// <summary>The port sessions connect to: the serial line's, which stays connected to QEMU.</summary>
-    public int Port => _line!.Port;
+    public int Port => _line?.Port ?? throw new InvalidOperationException($"The UART is the pseudo-terminal {PtyDevice}, not a TCP port.");
+    /// <summary>The UART's pseudo-terminal (<c>/dev/pts/N</c>) when started with <c>pty</c>, else null.</summary>
+    public string? PtyDevice { get; private set; }
     public string Directory { get; }
     public string FlashPath { get; }
     public string PortUri => $"socket://127.0.0.1:{Port}";
@@ -46,8 +53,11 @@ public sealed class QemuChip : IAsyncDisposable
     /// <summary>The MAC the emulator's eFuse image carries.</summary>
     public string Mac => Chip == "esp32" ? "24:0a:c4:01:02:03" : "58:cf:79:01:02:03";
 
-    /// <summary>Starts the emulator with an erased 4 MiB flash, or with <paramref name="flash"/> as its contents.</summary>
-    public static async Task<QemuChip> StartAsync(string chip, byte[]? flash = null)
+    /// <summary>
+    /// Starts the emulator with an erased 4 MiB flash, or with <paramref name="flash"/> as its contents; its UART on a
+    /// TCP port, or on a pseudo-terminal when <paramref name="pty"/> is true.
+    /// </summary>
+    public static async Task<QemuChip> StartAsync(string chip, byte[]? flash = null, bool pty = false)
     {
         var dir = System.IO.Directory.CreateTempSubdirectory($"esp-fidelity-{chip}-").FullName;
         var image = new byte[FlashSize];
@@ -55,10 +65,16 @@ public sealed class QemuChip : IAsyncDisposable
         flash?.CopyTo(image, 0);
         for (int attempt = 1; ; attempt++)
         {
-            var qemu = new QemuChip(chip, FreePort(), dir);
+            var qemu = new QemuChip(chip, FreePort(), dir, pty);
             await File.WriteAllBytesAsync(qemu.FlashPath, image);
             System.IO.Directory.CreateDirectory(qemu._run);
             var (code, output) = await qemu.ScriptAsync(TimeSpan.FromSeconds(30), "start", chip, qemu.QemuPort.ToString(), qemu.FlashPath);
+            if (code == 0 && pty)
+            {
+                qemu.PtyDevice = PtyPath().Match(output) is { Success: true } m ? m.Value
+                    : throw new InvalidOperationException($"esp-qemu start printed no pseudo-terminal:\n{output}");
+                return qemu;
+            }
             if (code == 0)
             {
                 qemu._line = await SerialLine.OpenAsync(qemu.QemuPort);
@@ -75,11 +91,11 @@ public sealed class QemuChip : IAsyncDisposable
     /// times in all) only when it failed because QEMU's ESP32-C3 lost the UART interrupt (<see cref="LostUartInterruptAsync"/>).
     /// Any other failure fails the test at once.
     /// </summary>
-    public static async Task RunAsync(string chip, byte[]? flash, Func<QemuChip, Task> test, int attempts = 6)
+    public static async Task RunAsync(string chip, byte[]? flash, Func<QemuChip, Task> test, int attempts = 6, bool pty = false)
     {
         for (int attempt = 1; ; attempt++)
         {
-            var qemu = await StartAsync(chip, flash);
+            var qemu = await StartAsync(chip, flash, pty);
             try
             {
                 await test(qemu);
@@ -205,6 +221,7 @@ public sealed class QemuChip : IAsyncDisposable
         var psi = new ProcessStartInfo(Script) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["QEMU_RUN"] = _run;
+        if (_pty) psi.Environment["QEMU_SERIAL"] = "pty";
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
@@ -229,6 +246,9 @@ public sealed class QemuChip : IAsyncDisposable
         l.Stop();
         return port;
     }
+
+    [GeneratedRegex(@"/dev/pts/[0-9]+")]
+    private static partial Regex PtyPath();
 
     /// <summary>The esp-qemu script.</summary>
     public static string Script { get; } = FindScript();

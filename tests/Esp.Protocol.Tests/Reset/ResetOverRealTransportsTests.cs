@@ -1,4 +1,6 @@
+using Esp.Protocol.Chips;
 using Esp.Protocol.Errors;
+using Esp.Protocol.Loader;
 using Esp.Protocol.Loader.Reset;
 using Esp.Protocol.Tests.Transport;
 using Esp.Protocol.Transport;
@@ -43,5 +45,35 @@ public class ResetOverRealTransportsTests
         }
         await port.WriteAsync(new byte[] { 0x55 });
         Assert.Equal(new byte[] { 0x55 }, await pty.ReadMasterAsync(1));
+    }
+
+    [Fact]
+    public async Task ConnectWithResetThroughAServerThatLeavesSetControlUnansweredIsLineControlUnsupported()
+    {
+        await using var server = new MiniRfc2217Server();
+        await using var t = await TransportFactory.OpenAsync($"rfc2217://127.0.0.1:{server.Port}?timeout=0.3");
+        server.AnswerSetControl = false;
+        var ex = await Assert.ThrowsAsync<EspException>(() => EspSession.ConnectAsync(new ConnectOptions
+        {
+            Port = t.Name, Transport = t, Chip = "esp32", Before = "default-reset", ConnectAttempts = 1,
+        }).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(EspErrorCode.LineControlUnsupported, ex.Code);
+        Assert.Contains("no-reset", ex.Help);
+    }
+
+    [Fact]
+    public async Task HardResetAfterTheWorkThroughAServerThatCannotDriveTheLinesOnlyLogs()
+    {
+        // Connected with --before no-reset, the first DTR/RTS change is the reset after the work: the work is done,
+        // so the session ends normally and says to reset by hand.
+        await using var server = new MiniRfc2217Server();
+        await using var t = await TransportFactory.OpenAsync($"rfc2217://127.0.0.1:{server.Port}?timeout=0.3");
+        server.AnswerSetControl = false;
+        var log = new List<string>();
+        await using var session = EspSession.Attach(t, ChipDatabase.Esp32, stub: true,
+            new ConnectOptions { Port = t.Name, After = "hard-reset", Log = log.Add });
+        await session.FinishAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains(log, l => l.Contains("reset the chip by hand", StringComparison.Ordinal));
+        Assert.True(await server.SetControlSeen.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 }

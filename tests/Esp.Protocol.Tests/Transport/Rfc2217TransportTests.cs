@@ -231,14 +231,24 @@ public class Rfc2217TransportTests
     }
 
     [Fact]
-    public async Task MissingAcknowledgementIsATimeout()
+    public async Task UnacknowledgedDtrRtsMeansTheServerCannotDriveTheLines()
     {
+        // ser2net on a device without modem control (a pseudo-terminal) answers every request but these.
         await using var server = new MiniRfc2217Server();
         await using var t = await TransportFactory.OpenAsync($"rfc2217://127.0.0.1:{server.Port}?timeout=0.3");
         server.AnswerSetControl = false;
         var ex = await Assert.ThrowsAsync<EspException>(() => t.SetLinesAsync(false, true).WaitAsync(Limit));
-        Assert.Equal(EspErrorCode.Timeout, ex.Code);
+        Assert.Equal(EspErrorCode.LineControlUnsupported, ex.Code);
+        Assert.Contains("SET-CONTROL", ex.Message);
+        Assert.Contains("--before no-reset", ex.Help);
         Assert.Contains("ign_set_control", ex.Help);
+        Assert.False(t.SupportsLineControl);
+
+        // Later changes fail at once instead of waiting for the server again.
+        int seen = server.Subnegotiations.Count;
+        var again = await Assert.ThrowsAsync<EspException>(() => t.SetLinesAsync(true, null).WaitAsync(TimeSpan.FromMilliseconds(250)));
+        Assert.Equal(EspErrorCode.LineControlUnsupported, again.Code);
+        Assert.Equal(seen, server.Subnegotiations.Count);
     }
 
     [Fact]
