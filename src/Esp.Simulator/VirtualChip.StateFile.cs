@@ -6,6 +6,7 @@ public sealed partial class VirtualChip
     private readonly Timer _saveTimer;
     private readonly Lock _saveLock = new();
     private int _dirty;
+    private bool _stateClosed;
 
     private void LoadStateFile()
     {
@@ -28,17 +29,38 @@ public sealed partial class VirtualChip
     /// <summary>Writes the flash to <see cref="VirtualChipOptions.StatePath"/> (temp file + rename).</summary>
     public void SaveState()
     {
-        if (Options.StatePath is not { } path) return;
-        // One save at a time: the timer's save and the save on dispose share the temp file, and one rename must not
-        // take it away under the other.
         lock (_saveLock)
         {
-            Interlocked.Exchange(ref _dirty, 0);
-            var full = Path.GetFullPath(path);
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            var tmp = full + ".tmp" + Environment.ProcessId;
+            if (!_stateClosed) SaveLocked();
+        }
+    }
+
+    /// <summary>The last save, on dispose: after it a timer that fires late must not overwrite what a newer chip on the same file saved.</summary>
+    private void CloseStateFile()
+    {
+        lock (_saveLock)
+        {
+            if (!_stateClosed && Options.StatePath is not null) SaveLocked();
+            _stateClosed = true;
+        }
+    }
+
+    private void SaveLocked()
+    {
+        if (Options.StatePath is not { } path) return;
+        Interlocked.Exchange(ref _dirty, 0);
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        // A temp name of its own: another chip on the same file (a reconnect, the next command) may be saving too.
+        var tmp = $"{full}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
             File.WriteAllBytes(tmp, Flash.Snapshot());
             File.Move(tmp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
         }
     }
 

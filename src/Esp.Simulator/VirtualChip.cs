@@ -117,7 +117,7 @@ public sealed partial class VirtualChip : IAsyncDisposable, IDisposable
         _resetThread.Join(TimeSpan.FromSeconds(2));
         _resetWake.Dispose();
         _saveTimer.Dispose();
-        if (Options.StatePath is not null) SaveState();
+        CloseStateFile();
     }
 
     public ValueTask DisposeAsync()

@@ -55,26 +55,25 @@ public class CommandClientTests
     }
 
     /// <summary>
-    /// A chip that answers in order but is slow once: the reply to request number <paramref name="slowRequest"/> comes
-    /// <paramref name="delay"/> late, and every later reply after it (a loader handles one command at a time).
+    /// A chip that answers in order, but whose answer to request <paramref name="slowRequest"/> comes only once the
+    /// host has sent its next request: late for certain, whatever the machine's load, and before the next answer.
     /// </summary>
-    private static ScriptedTransport InOrderChip(int slowRequest, TimeSpan delay, Func<byte[], IEnumerable<byte[]>> answer)
+    private static ScriptedTransport InOrderChip(int slowRequest, Func<byte[], IEnumerable<byte[]>> answer)
     {
-        ScriptedTransport? t = null;
-        var last = Task.CompletedTask;
+        List<byte[]>? held = null;
         int n = 0;
-        t = new ScriptedTransport(req =>
+        return new ScriptedTransport(req =>
         {
-            var replies = answer(req).ToArray();
-            var wait = ++n == slowRequest ? delay : TimeSpan.Zero;
-            last = last.ContinueWith(async _ =>
+            var replies = answer(req).ToList();
+            if (++n == slowRequest)
             {
-                await Task.Delay(wait);
-                foreach (var r in replies) t!.Inject(Esp.Protocol.Framing.Slip.Encode(r));
-            }).Unwrap();
-            return [];
+                held = replies;
+                return [];
+            }
+            if (held is not null) replies.InsertRange(0, held);
+            held = null;
+            return replies;
         });
-        return t;
     }
 
     private static IEnumerable<byte[]> Registers(byte[] req) => req[1] switch
@@ -91,8 +90,8 @@ public class CommandClientTests
         // READ_REG gets its own register's value, not the late one (a READ_REG reply names no address).
         // Wide margins: the late reply comes 1.5 s after its request, 0.5 s after the timeout, and the barrier waits up
         // to 2 s for what follows it (a busy machine must not turn this into another timeout).
-        var t = InOrderChip(1, TimeSpan.FromMilliseconds(1500), Registers);
-        var s = Session(t, ChipDatabase.Esp32, timeouts: new EspTimeouts { Command = TimeSpan.FromSeconds(1) });
+        var t = InOrderChip(1, Registers);
+        var s = Session(t, ChipDatabase.Esp32, timeouts: new EspTimeouts { Command = TimeSpan.FromMilliseconds(300) });
         Assert.Equal(0x1000u ^ 0x5A5A5A5A, await s.ReadRegAsync(0x1000));
         Assert.Equal(0x2000u ^ 0x5A5A5A5A, await s.ReadRegAsync(0x2000));
         Assert.Equal(0x3000u ^ 0x5A5A5A5A, await s.ReadRegAsync(0x3000));
@@ -102,8 +101,8 @@ public class CommandClientTests
     [Fact]
     public async Task AWriteThatTimedOutIsNotRepeatedAndItsLateReplyIsDropped()
     {
-        var t = InOrderChip(1, TimeSpan.FromMilliseconds(1500), Registers);
-        var s = Session(t, ChipDatabase.Esp32, timeouts: new EspTimeouts { Command = TimeSpan.FromSeconds(1) });
+        var t = InOrderChip(1, Registers);
+        var s = Session(t, ChipDatabase.Esp32, timeouts: new EspTimeouts { Command = TimeSpan.FromMilliseconds(300) });
         var ex = await Assert.ThrowsAsync<EspException>(() => s.WriteRegAsync(0x3FF00000, 1));
         Assert.Equal(EspErrorCode.Timeout, ex.Code);
         Assert.Equal(0x2000u ^ 0x5A5A5A5A, await s.ReadRegAsync(0x2000));
