@@ -38,9 +38,11 @@ public sealed record MonitorResult(
     public EspException? Error => Outcome switch
     {
         MonitorOutcome.TimedOut when Until is not null => new EspException(EspErrorCode.MonitorTimeout,
-            $"'{Until}' did not appear within {Timeout?.TotalSeconds:0.###} s ({BytesReceived} bytes, {Lines} lines received)."),
+            $"'{Until}' did not appear within {Timeout?.TotalSeconds:0.###} s ({Received})."),
         MonitorOutcome.LinkClosed => new EspException(EspErrorCode.Disconnected,
-            $"The port closed while monitoring ({BytesReceived} bytes, {Lines} lines received)."),
+            $"The port closed while monitoring ({Received})."),
         _ => null,
     };
+
+    private string Received => $"{BytesReceived} byte{(BytesReceived == 1 ? "" : "s")}, {Lines} line{(Lines == 1 ? "" : "s")} received";
 }
