@@ -34,6 +34,12 @@ public sealed class CliHost
     internal IReadOnlyList<Esp.Protocol.Transport.SerialPortInfo> ListPorts() =>
         (PortLister ?? Esp.Protocol.Transport.PortDiscovery.List)();
 
+    /// <summary>
+    /// Keys typed at the terminal, one per call, when standard input is a terminal (the monitor quits on Ctrl+]);
+    /// null when it is not.
+    /// </summary>
+    public Func<CancellationToken, Task<ConsoleKeyInfo>>? ReadKey { get; init; }
+
     /// <summary>Called once a long-running command (simulate) is ready for clients.</summary>
     public Action? OnReady { get; init; }
 
@@ -43,6 +49,7 @@ public sealed class CliHost
         IsTerminal = !Console.IsOutputRedirected,
         IsInteractive = !Console.IsInputRedirected && !Console.IsOutputRedirected,
         Input = Console.In,
+        ReadKey = Console.IsInputRedirected ? null : TerminalKeys.ReadAsync,
     };
 
     internal string? GetEnvironmentVariable(string name) =>

@@ -84,6 +84,19 @@ internal sealed class Output
         lock (_gate) _err.WriteLine($"warning: {text}");
     }
 
+    /// <summary>
+    /// A remark beside output that owns stdout (the monitor's chip text): on stderr, so stdout stays exactly the
+    /// chip's; dropped in JSON mode.
+    /// </summary>
+    public void Aside(string text)
+    {
+        if (Json) return;
+        lock (_gate) _err.WriteLine(text);
+    }
+
+    /// <summary>Standard output itself, for a stream of text that is not lines of ours (the monitor's chip output).</summary>
+    public TextWriter Stdout => _out;
+
     public void Trace(string text)
     {
         lock (_gate) _err.WriteLine(text);
