@@ -28,6 +28,9 @@ public sealed class CliHost
     /// <summary>Width of the terminal for progress bars; null lets the console decide.</summary>
     public int? Width { get; init; }
 
+    /// <summary>Without a terminal, the longest time between two progress lines of a running operation; null = 5 s.</summary>
+    public TimeSpan? ProgressInterval { get; init; }
+
     /// <summary>Lists the host's serial ports (list_ports and the default port); null = <see cref="Esp.Protocol.Transport.PortDiscovery.List"/>.</summary>
     public Func<IReadOnlyList<Esp.Protocol.Transport.SerialPortInfo>>? PortLister { get; init; }
 

@@ -59,7 +59,7 @@ internal static class FlashCommands
         var noVerify = Option<bool>("--no-verify", "Skip the MD5 check after writing (needed for ROM loaders that cannot hash).");
         var force = Option<bool>("--force", "Write even when a guard finds a problem (wrong chip, revision, flash size, partition, security state).");
         var chipRev = Option<string?>("--chip-rev", "Required chip revision range, e.g. [3.0,) or [1.0,3.99].");
-        var noProgress = Option<bool>("--no-progress", "Do not draw progress bars.");
+        var noProgress = Option<bool>("--no-progress", "Show no progress: no bars on a terminal, no progress lines otherwise.");
         var noResume = Option<bool>("--no-resume", "Stop at a dropped link instead of reconnecting and writing what is still missing.");
         var portWait = Option<string?>("--port-wait", "Seconds a resume waits for the port to come back (default 10).");
         var cmd = Define("write_flash", "Write files to flash (each checked with the chip's MD5 afterwards).",
@@ -71,6 +71,7 @@ internal static class FlashCommands
             Command = cmd,
             Run = async ctx =>
             {
+                ctx.Output.ProgressEnabled = !ctx.Value(noProgress);
                 var files = Pairs(ctx, ctx.Value(pairs), "write_flash");
                 if (ctx.Value(compress) && ctx.Value(noCompress))
                     throw UsageException.Invalid("--compress and --no-compress exclude each other.");
@@ -127,7 +128,7 @@ internal static class FlashCommands
         var data = f.Data;
         ctx.Output.Line($"Writing {data.Length} bytes at 0x{f.Address:x8} from {f.Name}...");
         var r = await ctx.Output.WithProgressAsync(f.Name,
-            p => FlashWriter.WriteAsync(session, f.Address, data, writeOptions, p, ctx.CancellationToken)).ConfigureAwait(false);
+            p => FlashWriter.WriteAsync(session, f.Address, data, writeOptions, p, ctx.CancellationToken), f.Address).ConfigureAwait(false);
         ctx.Output.Markup($"Wrote {r.Length} bytes{(r.Compressed ? $" ({r.WireBytes} on the wire, compressed)" : "")} at 0x{r.Address:x8} in {r.Elapsed.TotalSeconds:0.0} s ({r.Rate * 8 / 1000:0.0} kbit/s).");
         if (r.Verified) ctx.Output.Markup($"[green]Hash of data verified[/] (MD5 {r.Md5}).");
         ctx.Output.Completed.Add($"wrote {f.Name} at 0x{f.Address:x8}");
@@ -175,7 +176,7 @@ internal static class FlashCommands
         var sw = Stopwatch.StartNew();
         if (session.Loader.CanEraseChip)
         {
-            await ctx.Output.WithProgressAsync("erase", p => Done(FlashEraser.EraseAllAsync(session, p, ctx.CancellationToken))).ConfigureAwait(false);
+            await ctx.Output.WithProgressAsync("erase", p => Done(FlashEraser.EraseAllAsync(session, p, ctx.CancellationToken)), 0).ConfigureAwait(false);
         }
         else
         {
@@ -184,7 +185,7 @@ internal static class FlashCommands
                 throw new EspException(EspErrorCode.UnsupportedCommand, "The ROM loader cannot erase the whole flash and the flash size is unknown.",
                     "Run with the flasher stub (leave out --no-stub), or erase a region with erase_region.");
             await ctx.Output.WithProgressAsync("erase",
-                p => Done(FlashEraser.EraseRegionAsync(session, 0, (uint)size, p, ctx.CancellationToken))).ConfigureAwait(false);
+                p => Done(FlashEraser.EraseRegionAsync(session, 0, (uint)size, p, ctx.CancellationToken)), 0).ConfigureAwait(false);
         }
         ctx.Output.Markup($"[green]Chip erase completed successfully[/] in {sw.Elapsed.TotalSeconds:0.0} s.");
         ctx.Output.Completed.Add("erased the whole flash");
@@ -201,7 +202,7 @@ internal static class FlashCommands
         var address = Arg("address", "Flash address to start at.");
         var size = Arg("size", "Bytes to read (4096, 0x1000, 1M) or ALL for the whole flash.");
         var file = Arg("file", "File to write the data to.");
-        var noProgress = Option<bool>("--no-progress", "Do not draw progress bars.");
+        var noProgress = Option<bool>("--no-progress", "Show no progress: no bars on a terminal, no progress lines otherwise.");
         var cmd = Define("read_flash", "Read flash contents into a file.", address, size, file, noProgress);
         return new CliCommand
         {
@@ -210,6 +211,7 @@ internal static class FlashCommands
             Command = cmd,
             Run = async ctx =>
             {
+                ctx.Output.ProgressEnabled = !ctx.Value(noProgress);
                 uint addr = Numbers.ParseUInt(ctx.Value(address), "address");
                 var sizeText = ctx.Value(size);
                 bool all = string.Equals(sizeText, "all", StringComparison.OrdinalIgnoreCase);
@@ -226,7 +228,7 @@ internal static class FlashCommands
                     }
                     var sw = Stopwatch.StartNew();
                     var data = await ctx.Output.WithProgressAsync("read",
-                        p => FlashReader.ReadAsync(session, addr, (int)length, p, ctx.CancellationToken)).ConfigureAwait(false);
+                        p => FlashReader.ReadAsync(session, addr, (int)length, p, ctx.CancellationToken), addr).ConfigureAwait(false);
                     await File.WriteAllBytesAsync(path, data, ctx.CancellationToken).ConfigureAwait(false);
                     ctx.Output.Markup($"Read {data.Length} bytes at 0x{addr:x8} in {sw.Elapsed.TotalSeconds:0.0} s ({data.Length * 8 / 1000.0 / Math.Max(1e-9, sw.Elapsed.TotalSeconds):0.0} kbit/s) to {Spectre.Console.Markup.Escape(ctx.Value(file)!)}.");
                     ctx.Output.Completed.Add($"read {data.Length} bytes");
@@ -278,7 +280,7 @@ internal static class FlashCommands
                     {
                         ctx.Output.Line($"Verifying 0x{f.Data.Length:x} ({f.Data.Length}) bytes at 0x{f.Address:x8} in flash against {f.Name}...");
                         var r = await ctx.Output.WithProgressAsync(f.Name,
-                            p => FlashVerifier.VerifyAsync(session, f.Address, f.Data, showDiff, p, ctx.CancellationToken)).ConfigureAwait(false);
+                            p => FlashVerifier.VerifyAsync(session, f.Address, f.Data, showDiff, p, ctx.CancellationToken), f.Address).ConfigureAwait(false);
                         var ranges = new JsonArray();
                         foreach (var d in r.Differences)
                         {
@@ -380,7 +382,7 @@ internal static class FlashCommands
                     ctx.Output.Line($"Erasing region 0x{addr:x8}..0x{addr + length:x8} ({length} bytes)...");
                     var sw = Stopwatch.StartNew();
                     await ctx.Output.WithProgressAsync("erase",
-                        p => Done(FlashEraser.EraseRegionAsync(session, addr, length, p, ctx.CancellationToken))).ConfigureAwait(false);
+                        p => Done(FlashEraser.EraseRegionAsync(session, addr, length, p, ctx.CancellationToken)), addr).ConfigureAwait(false);
                     ctx.Output.Markup($"[green]Erase completed successfully[/] in {sw.Elapsed.TotalSeconds:0.0} s.");
                     ctx.Output.Completed.Add($"erased 0x{addr:x8}..0x{addr + length:x8}");
                     return new JsonObject { ["address"] = addr, ["size"] = length };
