@@ -66,10 +66,11 @@ internal static class ArgumentNormalizer
 {
     public static string[] Normalize(string[] args, CliApp app)
     {
+        var options = OptionNames(app);
         var list = new List<string>(args.Length + 1);
         for (int i = 0; i < args.Length; i++)
         {
-            var a = args[i];
+            var a = Hyphenated(args[i], options);
             list.Add(a);
             // esptool v4: "--diff yes|no"; v5: a plain "--diff" flag. Accept both.
             if (a == "--diff")
@@ -79,5 +80,26 @@ internal static class ArgumentNormalizer
             }
         }
         return [.. list];
+    }
+
+    /// <summary>esptool v4 spells options with underscores (<c>--flash_mode</c>): the hyphen spelling, when it is an option.</summary>
+    private static string Hyphenated(string arg, HashSet<string> options)
+    {
+        if (!arg.StartsWith("--", StringComparison.Ordinal) || !arg.Contains('_', StringComparison.Ordinal)) return arg;
+        int end = arg.IndexOfAny(['=', ':']);
+        var name = end < 0 ? arg : arg[..end];
+        var hyphen = name.Replace('_', '-');
+        return options.Contains(hyphen) ? hyphen + (end < 0 ? "" : arg[end..]) : arg;
+    }
+
+    private static HashSet<string> OptionNames(CliApp app)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var o in app.Root.Options.Concat(app.Commands.SelectMany(c => c.Command.Options)))
+        {
+            names.Add(o.Name);
+            foreach (var alias in o.Aliases) names.Add(alias);
+        }
+        return names;
     }
 }

@@ -37,14 +37,12 @@ internal sealed class CliCommand
         return cmd;
     }
 
-    /// <summary>An option spelt with hyphens that also answers to esptool v4's underscores (<c>--stub_file</c>).</summary>
-    public static Option<T> Option<T>(string name, string description, params string[] aliases)
-    {
-        var all = new List<string>(aliases);
-        var underscore = "--" + name[2..].Replace('-', '_');
-        if (underscore != name) all.Add(underscore);
-        return new Option<T>(name, [.. all]) { Description = description };
-    }
+    /// <summary>
+    /// An option spelt with hyphens. esptool v4's underscores (<c>--stub_file</c>) are accepted too: the
+    /// <see cref="ArgumentNormalizer"/> rewrites them before parsing, so help lists each option once.
+    /// </summary>
+    public static Option<T> Option<T>(string name, string description, params string[] aliases) =>
+        new(name, aliases) { Description = description };
 
     public static Argument<string> Arg(string name, string description) => new(name) { Description = description };
 }

@@ -156,7 +156,7 @@ internal sealed class CliContext
     }
 
     /// <summary>No port given: the one known ESP USB bridge, else an error listing the candidates.</summary>
-    private string ChooseDefaultPort()
+    internal string ChooseDefaultPort()
     {
         var chosen = PortDiscovery.ChooseDefault(Host.ListPorts());
         Output.Status($"Using port {chosen}");

@@ -28,11 +28,20 @@ public sealed class CliHost
     /// <summary>Width of the terminal for progress bars; null lets the console decide.</summary>
     public int? Width { get; init; }
 
+    /// <summary>Without a terminal, the longest time between two progress lines of a running operation; null = 5 s.</summary>
+    public TimeSpan? ProgressInterval { get; init; }
+
     /// <summary>Lists the host's serial ports (list_ports and the default port); null = <see cref="Esp.Protocol.Transport.PortDiscovery.List"/>.</summary>
     public Func<IReadOnlyList<Esp.Protocol.Transport.SerialPortInfo>>? PortLister { get; init; }
 
     internal IReadOnlyList<Esp.Protocol.Transport.SerialPortInfo> ListPorts() =>
         (PortLister ?? Esp.Protocol.Transport.PortDiscovery.List)();
+
+    /// <summary>
+    /// Keys typed at the terminal, one per call, when standard input is a terminal (the monitor quits on Ctrl+]);
+    /// null when it is not.
+    /// </summary>
+    public Func<CancellationToken, Task<ConsoleKeyInfo>>? ReadKey { get; init; }
 
     /// <summary>Called once a long-running command (simulate) is ready for clients.</summary>
     public Action? OnReady { get; init; }
@@ -43,6 +52,7 @@ public sealed class CliHost
         IsTerminal = !Console.IsOutputRedirected,
         IsInteractive = !Console.IsInputRedirected && !Console.IsOutputRedirected,
         Input = Console.In,
+        ReadKey = Console.IsInputRedirected ? null : TerminalKeys.ReadAsync,
     };
 
     internal string? GetEnvironmentVariable(string name) =>

@@ -24,8 +24,9 @@ internal sealed class Output
     private readonly IAnsiConsole? _console;
     private readonly object _gate = new();
 
-    public Output(TextWriter stdout, TextWriter stderr, bool json, bool terminal, bool color, int? width)
+    public Output(TextWriter stdout, TextWriter stderr, bool json, bool terminal, bool color, int? width, TimeSpan? progressInterval = null)
     {
+        ProgressInterval = progressInterval ?? TimeSpan.FromSeconds(5);
         _out = stdout;
         _err = stderr;
         Json = json;
@@ -49,7 +50,13 @@ internal sealed class Output
     public bool Color { get; }
 
     /// <summary>Whether progress bars are drawn (a terminal, not JSON).</summary>
-    public bool ShowsProgress => _console is not null;
+    public bool ShowsProgress => _console is not null && ProgressEnabled;
+
+    /// <summary>False after <c>--no-progress</c>: neither bars nor progress lines.</summary>
+    public bool ProgressEnabled { get; set; } = true;
+
+    /// <summary>Without a terminal, the longest time between two progress lines of a running operation.</summary>
+    public TimeSpan ProgressInterval { get; }
 
     /// <summary>What long work got done so far (for the message after Ctrl+C or a failure).</summary>
     public EspProgress? LastProgress { get; private set; }
@@ -84,6 +91,19 @@ internal sealed class Output
         lock (_gate) _err.WriteLine($"warning: {text}");
     }
 
+    /// <summary>
+    /// A remark beside output that owns stdout (the monitor's chip text): on stderr, so stdout stays exactly the
+    /// chip's; dropped in JSON mode.
+    /// </summary>
+    public void Aside(string text)
+    {
+        if (Json) return;
+        lock (_gate) _err.WriteLine(text);
+    }
+
+    /// <summary>Standard output itself, for a stream of text that is not lines of ours (the monitor's chip output).</summary>
+    public TextWriter Stdout => _out;
+
     public void Trace(string text)
     {
         lock (_gate) _err.WriteLine(text);
@@ -117,21 +137,30 @@ internal sealed class Output
         }
     }
 
-    /// <summary>Runs work that reports <see cref="EspProgress"/>, drawing bars on a terminal.</summary>
-    public async Task<T> WithProgressAsync<T>(string title, Func<IProgress<EspProgress>, Task<T>> work)
+    /// <summary>
+    /// Runs work that reports <see cref="EspProgress"/>: bars with bytes and speed on a terminal, otherwise a line at
+    /// least every 10 % or <see cref="ProgressInterval"/> (<see cref="ProgressLines"/>). <paramref name="address"/> is
+    /// where the work starts when it is one range of flash or memory.
+    /// </summary>
+    public async Task<T> WithProgressAsync<T>(string title, Func<IProgress<EspProgress>, Task<T>> work, uint? address = null)
     {
-        if (_console is null)
-            return await work(new Recorder(this, null)).ConfigureAwait(false);
+        if (_console is null || !ProgressEnabled)
+        {
+            if (Json || !ProgressEnabled) return await work(new Recorder(this, null, null)).ConfigureAwait(false);
+            await using var lines = new ProgressLines(Line, address, ProgressInterval);
+            return await work(new Recorder(this, null, lines)).ConfigureAwait(false);
+        }
 
         T result = default!;
         await _console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(),
+                new TransferSpeedColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .StartAsync(async ctx =>
             {
                 var bars = new Bars(ctx, title);
-                result = await work(new Recorder(this, bars)).ConfigureAwait(false);
+                result = await work(new Recorder(this, bars, null)).ConfigureAwait(false);
                 bars.CompleteAll();
             }).ConfigureAwait(false);
         return result;
@@ -173,12 +202,13 @@ internal sealed class Output
     }
 
     /// <summary>Reports synchronously (Progress&lt;T&gt; would post to the thread pool and arrive late).</summary>
-    private sealed class Recorder(Output owner, Bars? bars) : IProgress<EspProgress>
+    private sealed class Recorder(Output owner, Bars? bars, ProgressLines? lines) : IProgress<EspProgress>
     {
         public void Report(EspProgress value)
         {
             owner.LastProgress = value;
             bars?.Report(value);
+            lines?.Report(value);
         }
     }
 

@@ -46,7 +46,7 @@ public static class Program
         bool json = parse.GetValue(app.Globals.Json) || argv.Contains("--json");
         bool color = host.IsTerminal && string.IsNullOrEmpty(host.GetEnvironmentVariable("NO_COLOR"))
                      && !string.Equals(host.GetEnvironmentVariable("TERM"), "dumb", StringComparison.Ordinal);
-        var output = new Output(stdout, stderr, json, host.IsTerminal, color, host.Width);
+        var output = new Output(stdout, stderr, json, host.IsTerminal, color, host.Width, host.ProgressInterval);
         var command = app.Find(parse.CommandResult.Command);
 
         try

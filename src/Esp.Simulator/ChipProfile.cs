@@ -41,6 +41,8 @@ internal sealed class ChipProfile
     public required StubSite[] StubSites { get; init; }
     public required string BannerDownload { get; init; }
     public required string BannerApp { get; init; }
+    /// <summary>What the ROM prints after <see cref="BannerApp"/> about the bootloader it loads from flash (see <see cref="RomBootText"/>).</summary>
+    public RomBootTextKind BootText { get; init; }
     /// <summary>
     /// The ROM loader's receive ring: its interrupt handler copies UART bytes into a ring of this size with no overflow
     /// check, so when more bytes arrive while a command runs, whole laps are lost and only the newest (unread mod size)
@@ -116,6 +118,7 @@ internal sealed class ChipProfile
                 StubSites = [new(0x400A8000, StubKind.New), new(0x400BE000, StubKind.Legacy)],
                 BannerDownload = "ets Jul 29 2019 12:21:46\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\nwaiting for download\r\n",
                 BannerApp = "ets Jul 29 2019 12:21:46\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n",
+                BootText = RomBootTextKind.Esp32,
             },
             new()
             {
@@ -157,6 +160,7 @@ internal sealed class ChipProfile
                 StubSites = [new(0x40380000, StubKind.New)],
                 BannerDownload = NewRomBanner("esp32c3-api1-20210207", "Feb  7 2021", "0x4 (DOWNLOAD(USB/UART0/1))"),
                 BannerApp = NewAppBanner("esp32c3-api1-20210207", "Feb  7 2021", "0xc"),
+                BootText = RomBootTextKind.Esp32C3,
             },
             new()
             {

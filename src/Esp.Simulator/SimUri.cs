@@ -10,6 +10,7 @@ public static class SimUri
         "flash", "state", "preload", "seed", "baud-throttle", "latency-us", "stub", "stub-kind", "secure-download",
         "flash-crypt-cnt", "revision", "mac", "download", "peripherals", "flash-timing", "rx-buffer", "xtal",
         "drop-rate", "flip-rate", "insert-rate", "fault-direction", "banner", "flash-status", "jedec", "baud-change",
+        "security-flags",
     ];
 
     public static VirtualChipOptions Parse(string uri)
@@ -50,6 +51,7 @@ public static class SimUri
                     case "stub-kind": o = o with { DefaultStubKind = value is "1" or "legacy" ? StubKind.Legacy : value is "2" or "new" ? StubKind.New : throw new FormatException("expected 1|2|legacy|new") }; break;
                     case "secure-download": o = o with { SecureDownload = ParseBool(value) }; break;
                     case "flash-crypt-cnt": o = o with { FlashCryptCnt = (int)ParseUInt(value) }; break;
+                    case "security-flags": o = o with { SecurityFlags = ParseUInt(value) }; break;
                     case "revision": o = o with { Revision = int.Parse(value, CultureInfo.InvariantCulture) }; break;
                     case "mac": Identity.ParseMac(value); o = o with { Mac = value }; break;
                     case "download": o = o with { StartInDownloadMode = ParseBool(value) }; break;

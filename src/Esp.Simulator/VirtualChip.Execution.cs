@@ -94,7 +94,7 @@ public sealed partial class VirtualChip
         _mode = download ? ChipMode.RomLoader : ChipMode.BootedApp;
         if (Options.PrintBootBanner)
         {
-            var text = banner ?? (download ? _profile.BannerDownload : _profile.BannerApp);
+            var text = banner ?? (download ? _profile.BannerDownload : _profile.BannerApp + RomBootText.For(_profile.BootText, Flash));
             ChipSend(Encoding.Latin1.GetBytes(text), _profile.BootLogBaud);
         }
     }

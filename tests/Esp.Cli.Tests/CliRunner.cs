@@ -35,6 +35,10 @@ public sealed class CliRunner : IDisposable
     public string? Input { get; set; }
     public List<Esp.Protocol.Transport.SerialPortInfo> Ports { get; } = [];
     public Action? OnReady { get; set; }
+    /// <summary>Keys "typed at the terminal" (null: standard input is not a terminal).</summary>
+    public Func<CancellationToken, Task<ConsoleKeyInfo>>? ReadKey { get; set; }
+    /// <summary>Without a terminal, the longest time between progress lines (null: the CLI's 5 s).</summary>
+    public TimeSpan? ProgressInterval { get; set; }
 
     private StringWriter? _live;
 
@@ -76,6 +80,8 @@ public sealed class CliRunner : IDisposable
             Width = 100,
             PortLister = () => Ports,
             OnReady = OnReady,
+            ReadKey = ReadKey,
+            ProgressInterval = ProgressInterval,
         };
         int code = await Program.RunAsync(args, new LockedWriter(stdout), new LockedWriter(stderr), host, ct);
         return new CliRun(code, stdout.ToString(), stderr.ToString());

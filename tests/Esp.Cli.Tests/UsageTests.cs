@@ -128,6 +128,33 @@ public class UsageTests : IDisposable
     }
 
     [Fact]
+    public async Task HelpListsEachOptionOnceInItsHyphenSpelling()
+    {
+        var app = new CliApp();
+        foreach (var args in new[] { new[] { "--help" } }.Concat(app.Commands.Select(c => new[] { c.Name, "--help" })))
+        {
+            var r = await _cli.RunAsync(args);
+            Assert.Equal(0, r.ExitCode);
+            var optionWords = System.Text.RegularExpressions.Regex.Matches(r.Stdout, @"(?<=^|[\s,])--[a-z][a-z0-9_-]*").Select(m => m.Value).ToList();
+            Assert.DoesNotContain(optionWords, w => w.Contains('_', StringComparison.Ordinal));
+            Assert.Single(optionWords, "--connect-attempts");
+        }
+    }
+
+    [Theory]
+    [InlineData("--connect_attempts", "1", "read_mac")]
+    [InlineData("--connect-attempts=1", "read_mac")]
+    [InlineData("--connect_attempts=1", "--no_stub", "read_mac")]
+    [InlineData("--connect_attempts:1", "read_flash", "--no_progress", "0", "16", "out.bin")]
+    public async Task UnderscoreSpellingsAreStillAccepted(params string[] args)
+    {
+        // Parsed fine, so the run gets as far as connecting (and fails there: exit 1, not a usage error).
+        var r = await _cli.RunAsync([.. new[] { "--port", "socket://127.0.0.1:1" }, .. args]);
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Matches("^error ESP2\\d{3}: ", r.Stderr);
+    }
+
+    [Fact]
     public async Task VersionCommandWorksWithJson()
     {
         var r = await _cli.RunAsync("version", "--json");

@@ -8,10 +8,10 @@ using static Esp.Cli.CliCommand;
 
 namespace Esp.Cli.Commands;
 
-/// <summary>write_flash, read_flash, verify_flash, erase_flash, erase_region.</summary>
+/// <summary>write_flash (<see cref="WriteFlash"/>), read_flash, verify_flash, erase_flash, erase_region, and what they share.</summary>
 internal static class FlashCommands
 {
-    public static IEnumerable<CliCommand> Create() => [WriteFlash(), ReadFlash(), VerifyFlash(), EraseFlash(), EraseRegion()];
+    public static IEnumerable<CliCommand> Create() => [WriteFlash.Create(), ReadFlash(), VerifyFlash(), EraseFlash(), EraseRegion()];
 
     /// <summary>A file to place at an address.</summary>
     internal sealed record AddressedFile(uint Address, string Name, string Path, byte[] Data)
@@ -46,128 +46,6 @@ internal static class FlashCommands
         return list;
     }
 
-    private static CliCommand WriteFlash()
-    {
-        var pairs = new Argument<string[]>("address-file") { Description = "Address and file, repeated: 0x1000 bootloader.bin 0x10000 app.bin", Arity = ArgumentArity.OneOrMore };
-        var eraseAll = Option<bool>("--erase-all", "Erase the whole flash before writing.", "-e");
-        var compress = Option<bool>("--compress", "Always send compressed data (needs a stub or a ROM that inflates).", "-z");
-        var noCompress = Option<bool>("--no-compress", "Send data uncompressed.", "-u");
-        var flashMode = Option<string?>("--flash-mode", "Set the flash mode in a bootloader image's header: keep, qio, qout, dio, dout.", "-fm");
-        var flashFreq = Option<string?>("--flash-freq", "Set the flash frequency in a bootloader image's header: keep, 80m, 40m, …", "-ff");
-        var flashSize = Option<string?>("--flash-size", "Set the flash size in a bootloader image's header: keep, detect, 4MB, …", "-fs");
-        var verify = Option<bool>("--verify", "Accepted for esptool compatibility: every write is checked with the chip's MD5 anyway.");
-        var noVerify = Option<bool>("--no-verify", "Skip the MD5 check after writing (needed for ROM loaders that cannot hash).");
-        var force = Option<bool>("--force", "Write even when a guard finds a problem (wrong chip, revision, flash size, partition, security state).");
-        var chipRev = Option<string?>("--chip-rev", "Required chip revision range, e.g. [3.0,) or [1.0,3.99].");
-        var noProgress = Option<bool>("--no-progress", "Do not draw progress bars.");
-        var noResume = Option<bool>("--no-resume", "Stop at a dropped link instead of reconnecting and writing what is still missing.");
-        var portWait = Option<string?>("--port-wait", "Seconds a resume waits for the port to come back (default 10).");
-        var cmd = Define("write_flash", "Write files to flash (each checked with the chip's MD5 afterwards).",
-            pairs, eraseAll, compress, noCompress, flashMode, flashFreq, flashSize, verify, noVerify, force, chipRev, noProgress, noResume, portWait);
-        return new CliCommand
-        {
-            Name = "write_flash",
-            Usage = "[--erase-all] [-z|-u] [--flash-mode M] [--flash-freq F] [--flash-size S] [--force] [--chip-rev RANGE] [--no-resume] [--port-wait S] <address> <file> [<address> <file> ...]",
-            Command = cmd,
-            Run = async ctx =>
-            {
-                var files = Pairs(ctx, ctx.Value(pairs), "write_flash");
-                if (ctx.Value(compress) && ctx.Value(noCompress))
-                    throw UsageException.Invalid("--compress and --no-compress exclude each other.");
-                bool? comp = ctx.Value(compress) ? true : ctx.Value(noCompress) ? false : null;
-                var header = FileComposition.Header(ctx.Value(flashMode), ctx.Value(flashFreq), ctx.Value(flashSize));
-                var writeOptions = new FlashWriteOptions { Compress = comp, Verify = !ctx.Value(noVerify) };
-                var guardOptions = new GuardOptions { Force = ctx.Value(force), ChipRevisionRange = ctx.Value(chipRev) };
-                if (guardOptions.ChipRevisionRange is { Length: > 0 } range)
-                {
-                    try { DeployGuards.ParseRevisionRange(range); }
-                    catch (EspException ex) { throw new UsageException(ex.Code, ex.Message); }
-                }
-                var resume = ResumeSettings(ctx.Value(noResume), ctx.Value(portWait));
-                var done = new Dictionary<string, JsonObject>();
-                return await ctx.WithResumableSessionAsync(resume, async (session, attempt) =>
-                {
-                    // The guards look at exactly what will be written, before anything is erased.
-                    var composed = await FileComposition.ComposeAsync(session, files, header, ctx.Output, ctx.CancellationToken).ConfigureAwait(false);
-                    foreach (var finding in await DeployGuards.CheckAsync(session, composed, guardOptions, ctx.CancellationToken).ConfigureAwait(false))
-                        ctx.Output.Warning($"{finding.CodeText}: {finding.Message} (ignored: --force)");
-                    if (ctx.Value(eraseAll))
-                    {
-                        // An erase that may not have finished is done again, and everything after it with it.
-                        done.Clear();
-                        await EraseAllAsync(ctx, session).ConfigureAwait(false);
-                    }
-                    foreach (var f in composed.Images)
-                    {
-                        string key = $"{f.Address:x8}:{f.Name}";
-                        if (done.ContainsKey(key)) continue;
-                        done[key] = attempt.IsResume && !ctx.Value(eraseAll)
-                            ? await ResumeFileAsync(ctx, session, f, comp, attempt).ConfigureAwait(false)
-                            : await WriteFileAsync(ctx, session, f, writeOptions).ConfigureAwait(false);
-                    }
-                    return new JsonObject { ["erasedAll"] = ctx.Value(eraseAll), ["files"] = new JsonArray([.. done.Values.Select(v => v.DeepClone())]) };
-                }).ConfigureAwait(false);
-            },
-        };
-    }
-
-    private static ResumeOptions ResumeSettings(bool noResume, string? portWait)
-    {
-        var resume = new ResumeOptions();
-        if (noResume) return resume with { Attempts = 1 };
-        if (portWait is null) return resume;
-        if (!double.TryParse(portWait, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
-            || seconds < 0 || seconds > 3600)
-            throw UsageException.Invalid($"--port-wait '{portWait}' is not a number of seconds between 0 and 3600.");
-        return resume with { PortWait = TimeSpan.FromSeconds(seconds) };
-    }
-
-    private static async Task<JsonObject> WriteFileAsync(CliContext ctx, EspSession session, DeployImage f, FlashWriteOptions writeOptions)
-    {
-        var data = f.Data;
-        ctx.Output.Line($"Writing {data.Length} bytes at 0x{f.Address:x8} from {f.Name}...");
-        var r = await ctx.Output.WithProgressAsync(f.Name,
-            p => FlashWriter.WriteAsync(session, f.Address, data, writeOptions, p, ctx.CancellationToken)).ConfigureAwait(false);
-        ctx.Output.Markup($"Wrote {r.Length} bytes{(r.Compressed ? $" ({r.WireBytes} on the wire, compressed)" : "")} at 0x{r.Address:x8} in {r.Elapsed.TotalSeconds:0.0} s ({r.Rate * 8 / 1000:0.0} kbit/s).");
-        if (r.Verified) ctx.Output.Markup($"[green]Hash of data verified[/] (MD5 {r.Md5}).");
-        ctx.Output.Completed.Add($"wrote {f.Name} at 0x{f.Address:x8}");
-        return new JsonObject
-        {
-            ["address"] = f.Address,
-            ["file"] = f.Name,
-            ["size"] = r.Length,
-            ["wireBytes"] = r.WireBytes,
-            ["compressed"] = r.Compressed,
-            ["verified"] = r.Verified,
-            ["md5"] = r.Md5,
-            ["seconds"] = Math.Round(r.Elapsed.TotalSeconds, 3),
-        };
-    }
-
-    /// <summary>After a dropped link: compare sector MD5s, rewrite only what differs, verify the whole file.</summary>
-    private static async Task<JsonObject> ResumeFileAsync(CliContext ctx, EspSession session, DeployImage f, bool? compress, ResumeAttempt attempt)
-    {
-        ctx.Output.Line($"Resuming {f.Name} at 0x{f.Address:x8}: comparing with the chip...");
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var r = await ctx.Output.WithProgressAsync(f.Name,
-            p => Deployer.DeployAsync(session, [f], new DeployOptions { Compress = compress }, p, ctx.CancellationToken)).ConfigureAwait(false);
-        var image = r.Images[0];
-        ctx.Output.Markup($"Resumed {f.Name}: rewrote {image.BytesWritten} of {image.Length} bytes in {image.WrittenRanges.Count} range(s).");
-        if (image.Verified) ctx.Output.Markup($"[green]Hash of data verified[/] (MD5 {image.Md5}).");
-        ctx.Output.Completed.Add($"wrote {f.Name} at 0x{f.Address:x8} (resumed after {attempt.After?.CodeText})");
-        return new JsonObject
-        {
-            ["address"] = f.Address,
-            ["file"] = f.Name,
-            ["size"] = image.Length,
-            ["resumed"] = true,
-            ["rewrittenBytes"] = image.BytesWritten,
-            ["verified"] = image.Verified,
-            ["md5"] = image.Md5,
-            ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 3),
-        };
-    }
-
     /// <summary>Erases the whole chip: ERASE_FLASH through a stub, or FLASH_BEGIN over the whole size on the ROM loader.</summary>
     internal static async Task EraseAllAsync(CliContext ctx, EspSession session)
     {
@@ -175,7 +53,7 @@ internal static class FlashCommands
         var sw = Stopwatch.StartNew();
         if (session.Loader.CanEraseChip)
         {
-            await ctx.Output.WithProgressAsync("erase", p => Done(FlashEraser.EraseAllAsync(session, p, ctx.CancellationToken))).ConfigureAwait(false);
+            await ctx.Output.WithProgressAsync("erase", p => Done(FlashEraser.EraseAllAsync(session, p, ctx.CancellationToken)), 0).ConfigureAwait(false);
         }
         else
         {
@@ -184,7 +62,7 @@ internal static class FlashCommands
                 throw new EspException(EspErrorCode.UnsupportedCommand, "The ROM loader cannot erase the whole flash and the flash size is unknown.",
                     "Run with the flasher stub (leave out --no-stub), or erase a region with erase_region.");
             await ctx.Output.WithProgressAsync("erase",
-                p => Done(FlashEraser.EraseRegionAsync(session, 0, (uint)size, p, ctx.CancellationToken))).ConfigureAwait(false);
+                p => Done(FlashEraser.EraseRegionAsync(session, 0, (uint)size, p, ctx.CancellationToken)), 0).ConfigureAwait(false);
         }
         ctx.Output.Markup($"[green]Chip erase completed successfully[/] in {sw.Elapsed.TotalSeconds:0.0} s.");
         ctx.Output.Completed.Add("erased the whole flash");
@@ -201,7 +79,7 @@ internal static class FlashCommands
         var address = Arg("address", "Flash address to start at.");
         var size = Arg("size", "Bytes to read (4096, 0x1000, 1M) or ALL for the whole flash.");
         var file = Arg("file", "File to write the data to.");
-        var noProgress = Option<bool>("--no-progress", "Do not draw progress bars.");
+        var noProgress = Option<bool>("--no-progress", "Show no progress: no bars on a terminal, no progress lines otherwise.");
         var cmd = Define("read_flash", "Read flash contents into a file.", address, size, file, noProgress);
         return new CliCommand
         {
@@ -210,6 +88,7 @@ internal static class FlashCommands
             Command = cmd,
             Run = async ctx =>
             {
+                ctx.Output.ProgressEnabled = !ctx.Value(noProgress);
                 uint addr = Numbers.ParseUInt(ctx.Value(address), "address");
                 var sizeText = ctx.Value(size);
                 bool all = string.Equals(sizeText, "all", StringComparison.OrdinalIgnoreCase);
@@ -226,7 +105,7 @@ internal static class FlashCommands
                     }
                     var sw = Stopwatch.StartNew();
                     var data = await ctx.Output.WithProgressAsync("read",
-                        p => FlashReader.ReadAsync(session, addr, (int)length, p, ctx.CancellationToken)).ConfigureAwait(false);
+                        p => FlashReader.ReadAsync(session, addr, (int)length, p, ctx.CancellationToken), addr).ConfigureAwait(false);
                     await File.WriteAllBytesAsync(path, data, ctx.CancellationToken).ConfigureAwait(false);
                     ctx.Output.Markup($"Read {data.Length} bytes at 0x{addr:x8} in {sw.Elapsed.TotalSeconds:0.0} s ({data.Length * 8 / 1000.0 / Math.Max(1e-9, sw.Elapsed.TotalSeconds):0.0} kbit/s) to {Spectre.Console.Markup.Escape(ctx.Value(file)!)}.");
                     ctx.Output.Completed.Add($"read {data.Length} bytes");
@@ -278,7 +157,7 @@ internal static class FlashCommands
                     {
                         ctx.Output.Line($"Verifying 0x{f.Data.Length:x} ({f.Data.Length}) bytes at 0x{f.Address:x8} in flash against {f.Name}...");
                         var r = await ctx.Output.WithProgressAsync(f.Name,
-                            p => FlashVerifier.VerifyAsync(session, f.Address, f.Data, showDiff, p, ctx.CancellationToken)).ConfigureAwait(false);
+                            p => FlashVerifier.VerifyAsync(session, f.Address, f.Data, showDiff, p, ctx.CancellationToken), f.Address).ConfigureAwait(false);
                         var ranges = new JsonArray();
                         foreach (var d in r.Differences)
                         {
@@ -380,7 +259,7 @@ internal static class FlashCommands
                     ctx.Output.Line($"Erasing region 0x{addr:x8}..0x{addr + length:x8} ({length} bytes)...");
                     var sw = Stopwatch.StartNew();
                     await ctx.Output.WithProgressAsync("erase",
-                        p => Done(FlashEraser.EraseRegionAsync(session, addr, length, p, ctx.CancellationToken))).ConfigureAwait(false);
+                        p => Done(FlashEraser.EraseRegionAsync(session, addr, length, p, ctx.CancellationToken)), addr).ConfigureAwait(false);
                     ctx.Output.Markup($"[green]Erase completed successfully[/] in {sw.Elapsed.TotalSeconds:0.0} s.");
                     ctx.Output.Completed.Add($"erased 0x{addr:x8}..0x{addr + length:x8}");
                     return new JsonObject { ["address"] = addr, ["size"] = length };

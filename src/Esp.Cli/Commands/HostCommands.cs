@@ -4,10 +4,10 @@ using static Esp.Cli.CliCommand;
 
 namespace Esp.Cli.Commands;
 
-/// <summary>Commands about this host: version, list_ports, simulate.</summary>
+/// <summary>Commands about this host and its ports: version, list_ports, monitor, simulate.</summary>
 internal static class HostCommands
 {
-    public static IEnumerable<CliCommand> Create() => [Version(), ListPorts(), Simulate.Create()];
+    public static IEnumerable<CliCommand> Create() => [Version(), ListPorts(), MonitorCommand.Create(), Simulate.Create()];
 
     private static CliCommand Version() => new()
     {

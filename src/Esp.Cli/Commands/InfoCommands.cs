@@ -4,10 +4,10 @@ using static Esp.Cli.CliCommand;
 
 namespace Esp.Cli.Commands;
 
-/// <summary>read_mac, flash_id, chip_id.</summary>
+/// <summary>read_mac, flash_id, chip_id, get_security_info, run.</summary>
 internal static class InfoCommands
 {
-    public static IEnumerable<CliCommand> Create() => [ReadMac(), FlashId(), ChipId()];
+    public static IEnumerable<CliCommand> Create() => [ReadMac(), FlashId(), ChipId(), SecurityInfoCommand.Create(), RunCommand.Create()];
 
     private static CliCommand ReadMac() => new()
     {

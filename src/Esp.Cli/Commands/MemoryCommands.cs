@@ -78,7 +78,7 @@ internal static class MemoryCommands
                 return await ctx.WithSessionAsync(async session =>
                 {
                     var data = await ctx.Output.WithProgressAsync("dump_mem",
-                        p => MemoryAccess.DumpAsync(session, addr, (int)length, p, ctx.CancellationToken)).ConfigureAwait(false);
+                        p => MemoryAccess.DumpAsync(session, addr, (int)length, p, ctx.CancellationToken), addr).ConfigureAwait(false);
                     await File.WriteAllBytesAsync(path, data, ctx.CancellationToken).ConfigureAwait(false);
                     ctx.Output.Line($"Read {data.Length} bytes at 0x{addr:x8} to {ctx.Value(file)}.");
                     ctx.Output.Completed.Add($"dumped {data.Length} bytes");

@@ -46,6 +46,8 @@ public enum EspErrorCode
     StubNotRunning = 2013,
     BaudChangeFailed = 2014,
     ResumeChipChanged = 2015,
+    /// <summary>The serial monitor's awaited text did not appear before its timeout.</summary>
+    MonitorTimeout = 2016,
 
     // 3xxx: the chip answered, but with an error.
     RomError = 3001,

@@ -85,6 +85,7 @@ public static class EspErrorHelp
         EspErrorCode.DuplicatePort => "List each board's port once.",
         EspErrorCode.ResumeChipChanged => "Connect the board that was being written to finish it, or run the deploy again to write this one.",
         EspErrorCode.BaudChangeFailed => "Use a lower baud rate (-b 115200 / EspBaud=115200); some USB-serial bridges do not carry the higher rates.",
+        EspErrorCode.MonitorTimeout => "Check that the application prints the text, the baud rate (--baud), and that the chip was reset into the application (leave out --no-reset; on ports without DTR/RTS press EN/RESET).",
         EspErrorCode.StubNotRunning => "The chip reset (power, brown-out or watchdog) and lost the flasher stub; connect again to continue.",
         EspErrorCode.RomError => "The ROM loader refused the command; check addresses and sizes.",
         EspErrorCode.StubError => "The flasher stub refused the command; check addresses and sizes.",

@@ -15,6 +15,7 @@ public sealed partial class EspSession : IAsyncDisposable
     private readonly bool _ownsTransport;
     private bool _flashAttached;
     private bool _finished;
+    private bool _loaderLeft;
 
     private EspSession(ConnectOptions options, IEspTransport transport, bool ownsTransport)
     {
@@ -164,6 +165,11 @@ public sealed partial class EspSession : IAsyncDisposable
         if (_finished) return;
         _finished = true;
         var after = Options.After.Replace('_', '-').ToLowerInvariant();
+        if (after != "hard-reset" && _loaderLeft)
+        {
+            Log("The loader has left for the application; nothing more to do.");
+            return;
+        }
         if (after == "hard-reset")
         {
             try
@@ -184,6 +190,9 @@ public sealed partial class EspSession : IAsyncDisposable
         }
         await Loader.LeaveAsync(this, after, ct).ConfigureAwait(false);
     }
+
+    /// <summary>The ROM loader has jumped into the application: no loader command reaches it any more.</summary>
+    internal void MarkLoaderLeft() => _loaderLeft = true;
 
     public async ValueTask DisposeAsync()
     {
