@@ -4,6 +4,7 @@ namespace Esp.Simulator;
 public sealed partial class VirtualChip
 {
     private readonly Timer _saveTimer;
+    private readonly Lock _saveLock = new();
     private int _dirty;
 
     private void LoadStateFile()
@@ -28,12 +29,16 @@ public sealed partial class VirtualChip
     public void SaveState()
     {
         if (Options.StatePath is not { } path) return;
-        Interlocked.Exchange(ref _dirty, 0);
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var tmp = full + ".tmp" + Environment.ProcessId;
-        File.WriteAllBytes(tmp, Flash.Snapshot());
-        File.Move(tmp, full, overwrite: true);
+        // The save timer and Dispose may save at the same moment: they share the temporary file's name.
+        lock (_saveLock)
+        {
+            Interlocked.Exchange(ref _dirty, 0);
+            var full = Path.GetFullPath(path);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            var tmp = full + ".tmp" + Environment.ProcessId;
+            File.WriteAllBytes(tmp, Flash.Snapshot());
+            File.Move(tmp, full, overwrite: true);
+        }
     }
 
     private void SaveIfDirty()
