@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 
 namespace Esp.Build.Tasks.Tests;
@@ -15,9 +14,8 @@ public sealed class PackageFixture : IDisposable
 
     public PackageFixture()
     {
-        var asm = typeof(PackageFixture).Assembly;
-        RepositoryRoot = asm.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "EspRepositoryRoot").Value!;
-        Configuration = asm.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "EspConfiguration").Value!;
+        RepositoryRoot = TestRepository.Root;
+        Configuration = TestRepository.Configuration;
         Root = Directory.CreateTempSubdirectory("espbuild-e2e-").FullName;
         Feed = Path.Combine(Root, "feed");
         Packages = Path.Combine(Root, "packages");

@@ -29,6 +29,9 @@ public enum EspErrorCode
     InvalidResetSequence = 1021,
     InvalidVersionRange = 1022,
 
+    // 11xx: the build host (MSBuild) cannot run the tasks.
+    UnsupportedBuildHost = 1101,
+
     // 2xxx: the link to the chip.
     PortNotFound = 2001,
     PortBusy = 2002,

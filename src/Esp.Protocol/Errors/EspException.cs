@@ -70,6 +70,7 @@ public static class EspErrorHelp
         EspErrorCode.ConfirmationRequired => "Non-volatile status writes can lock the flash for good; confirm explicitly (--yes or EspAllowNonVolatileStatusWrite=true).",
         EspErrorCode.InvalidResetSequence => "Write steps as D0/D1/R0/R1/U0,1/W0.1 separated by '|'.",
         EspErrorCode.InvalidVersionRange => "Write a version range such as [3.0,) or [1.0,3.99].",
+        EspErrorCode.UnsupportedBuildHost => "Build with dotnet build (.NET 10 SDK or later), MSBuild 18 or later, or Visual Studio 2026 or later.",
         EspErrorCode.PortNotFound => "Check the port name (e.g. /dev/ttyUSB0, COM3, socket://host:port, sim:esp32).",
         EspErrorCode.PortBusy => "Close the other program that holds the port (a serial monitor, another flasher) and try again.",
         EspErrorCode.PortNotSpecified => "Set the port explicitly (EspPort, --port or ESPTOOL_PORT).",
