@@ -9,7 +9,8 @@ namespace Esp.Build.Tasks.Tests;
 /// The packed NuGet consumed from a local feed by a temporary nanoFramework project; <c>dotnet build</c> runs the
 /// Deploy target and every task against the virtual chip (<c>sim:</c>), and the chip's flash file is checked.
 /// </summary>
-public sealed class EndToEndTests(PackageFixture package) : IClassFixture<PackageFixture>
+[Collection(PackageCollection.Name)]
+public sealed class EndToEndTests(PackageFixture package)
 {
     private const uint DeployOffset = 0x1C0000;
     private const int FlashSize = 4 * 1024 * 1024;
