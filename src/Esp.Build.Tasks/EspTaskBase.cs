@@ -6,9 +6,10 @@ namespace Esp.Build.Tasks;
 
 /// <summary>
 /// Common base of every Esp.Build task: turns <see cref="EspException"/> into <c>ESPnnnn</c> MSBuild errors with a help
-/// sentence (never a stack trace), supports cancellation (Ctrl+C, IDE cancel) and throttled progress messages.
+/// sentence and link, at the user's file (never a stack trace; see <c>EspTaskBase.Messages.cs</c>), supports
+/// cancellation (Ctrl+C, IDE cancel) and throttled progress messages.
 /// </summary>
-public abstract class EspTaskBase : Microsoft.Build.Utilities.Task, ICancelableTask
+public abstract partial class EspTaskBase : Microsoft.Build.Utilities.Task, ICancelableTask
 {
     private readonly CancellationTokenSource _cts = new();
 
@@ -54,6 +55,13 @@ public abstract class EspTaskBase : Microsoft.Build.Utilities.Task, ICancelableT
             LogEspError(new EspException(ex is UnauthorizedAccessException ? EspErrorCode.PortBusy : EspErrorCode.Internal, ex.Message,
                 "Check the file or port named in the message and its permissions."));
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Still a coded error at the user's project, not MSBuild's "task failed unexpectedly"; the stack for -v:d.
+            Log.LogMessage(MessageImportance.Low, "{0}", ex);
+            LogEspError(new EspException(EspErrorCode.Internal, $"{GetType().Name} failed: {ex.GetType().Name}: {ex.Message}",
+                "This is a fault in Esp.Build: please report it with the build log (-v:d shows where it happened)."));
+        }
         return !Log.HasLoggedErrors;
     }
 
@@ -63,20 +71,6 @@ public abstract class EspTaskBase : Microsoft.Build.Utilities.Task, ICancelableT
     /// <summary>Called when the task was cancelled, before the ESP9001 error is logged (say what was and was not done).</summary>
     protected virtual void OnCancelled()
     {
-    }
-
-    /// <summary>Logs an ESPnnnn error: "message help" with the code as error code and help keyword.</summary>
-    protected void LogEspError(EspException ex)
-    {
-        string file = BuildEngine?.ProjectFileOfTaskNode ?? "";
-        Log.LogError("Esp.Build", ex.CodeText, ex.CodeText, file, 0, 0, 0, 0, "{0} {1}", ex.Message, ex.Help);
-    }
-
-    /// <summary>Logs an ESPnnnn warning.</summary>
-    protected void LogEspWarning(string code, string message)
-    {
-        string file = BuildEngine?.ProjectFileOfTaskNode ?? "";
-        Log.LogWarning("Esp.Build", code, code, file, 0, 0, 0, 0, "{0}", message);
     }
 
     /// <summary>Progress at normal verbosity, at most one message per <paramref name="step"/> of each operation.</summary>

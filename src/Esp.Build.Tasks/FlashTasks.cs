@@ -86,10 +86,10 @@ public sealed class EspWriteFlash : EspImageTask
 
     protected override void OnCancelled()
     {
-        Log.LogWarning("Write cancelled. Written and verified: {0}. Interrupted (flash now holds partial data): {1}. Not written: {2}.",
-            _done.Count == 0 ? "nothing" : string.Join(", ", _done),
-            _current is null ? "none" : $"{_current}, about {_currentDone} of {_currentTotal} bytes sent",
-            _pending.Count == 0 ? "nothing" : string.Join(", ", _pending));
+        LogEspWarning(EspErrorCode.Cancelled, "Write cancelled. " +
+            $"Written and verified: {(_done.Count == 0 ? "nothing" : string.Join(", ", _done))}. " +
+            $"Interrupted (flash now holds partial data): {(_current is null ? "none" : $"{_current}, about {_currentDone} of {_currentTotal} bytes sent")}. " +
+            $"Not written: {(_pending.Count == 0 ? "nothing" : string.Join(", ", _pending))}.");
     }
 }
 

@@ -67,6 +67,8 @@ public enum EspErrorCode
     NoDeployPartition = 4006,
     /// <summary>Warning: an assembly's nanoFramework .pe could not be produced, so it is not deployed.</summary>
     AssemblyImageMissing = 4100,
+    /// <summary>Warning: EspFlashSize=detect (--flash-size detect) was asked, but the chip's flash size is unknown.</summary>
+    FlashSizeNotDetected = 4101,
 
     // 5xxx: deploy guards.
     ImageChipMismatch = 5001,

@@ -99,6 +99,7 @@ public static class EspErrorHelp
         EspErrorCode.ImageTooLargeForPartition => "Make the image smaller or enlarge the partition.",
         EspErrorCode.ImageTooLargeForFlash => "Use a smaller image or a chip with a larger flash.",
         EspErrorCode.AssemblyImageMissing => "Build on Windows with the nanoFramework tool chain (or deploy its .bin) to include the application's own assembly.",
+        EspErrorCode.FlashSizeNotDetected => "The image's own flash size was kept; give the size explicitly (EspFlashSize=4MB / --flash-size 4MB) to set it.",
         EspErrorCode.NoDeployPartition => "Flash a partition table with a deploy partition (data, subtype 0x84) or set EspDeployAddress.",
         EspErrorCode.ImageChipMismatch => "Build the image for the connected chip, or override with EspForce=true / --force.",
         EspErrorCode.ChipRevisionOutOfRange => "Use a chip of a supported revision or rebuild for this revision; override with EspForce=true / --force.",
