@@ -73,40 +73,15 @@ public abstract partial class EspTaskBase : Microsoft.Build.Utilities.Task, ICan
     {
     }
 
-    /// <summary>Progress at normal verbosity, at most one message per <paramref name="step"/> of each operation.</summary>
-    protected IProgress<Esp.Protocol.Loader.EspProgress> CreateProgress(double step = 0.1) => new ThrottledProgress(this, step);
-
-    internal void LogProgressLine(string text)
+    /// <summary>Progress at normal verbosity: a line about every <paramref name="step"/> of each operation (see <see cref="ProgressLog"/>).</summary>
+    protected IProgress<EspProgress> CreateProgress(double step = 0.1)
     {
-        lock (_cts) Log.LogMessage(MessageImportance.Normal, "{0}", text);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        return new ProgressLog((importance, line) => Log.LogMessage(importance, "{0}", line), () => clock.Elapsed, step);
     }
 
     protected static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
     /// <summary>Parses a task parameter holding a number (decimal, 0x hex, optional k/M suffix).</summary>
     protected static uint ParseUInt(string? text, string name) => Numbers.ParseUInt(text, name);
-
-    private sealed class ThrottledProgress(EspTaskBase task, double step) : IProgress<EspProgress>
-    {
-        private string? _operation;
-        private double _next;
-
-        public void Report(EspProgress value)
-        {
-            lock (this)
-            {
-                if (value.Operation != _operation || value.Done == 0)
-                {
-                    _operation = value.Operation;
-                    _next = step;
-                    if (value.Done == 0) return;
-                }
-                double f = value.Fraction;
-                if (f + 1e-9 < _next && value.Done < value.Total) return;
-                while (_next <= f + 1e-9) _next += step;
-                string detail = value.Detail is null ? "" : $" {value.Detail}";
-                task.LogProgressLine($"  {value.Operation}{detail}: {f * 100:0}% ({value.Done} of {value.Total} bytes)");
-            }
-        }
-    }
 }

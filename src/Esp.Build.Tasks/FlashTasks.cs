@@ -137,7 +137,9 @@ public sealed class EspEraseFlash : EspConnectedTask
         if (All || (NonEmpty(Address) is null && NonEmpty(Length) is null))
         {
             if (!All) throw new EspException(EspErrorCode.InvalidArgument, "Give Address and Length, or All=\"true\" to erase the whole flash.");
-            await FlashEraser.EraseAllAsync(session, CreateProgress(), ct).ConfigureAwait(false);
+            // One command that the chip takes its time over: there is no progress to show, only that it is under way.
+            Log.LogMessage(MessageImportance.Normal, "Erasing the whole flash (this can take a minute on a large flash).");
+            await FlashEraser.EraseAllAsync(session, null, ct).ConfigureAwait(false);
             Log.LogMessage(MessageImportance.High, "Erased the whole flash.");
             return;
         }
