@@ -28,7 +28,11 @@ public sealed class PackageFixture : IDisposable
             "-c", Configuration, "-o", Feed, $"-p:Version={Version}", "-nodeReuse:false"]);
         if (pack.ExitCode != 0) throw new InvalidOperationException("dotnet pack failed:\n" + pack.Output);
         using (var nupkg = System.IO.Compression.ZipFile.OpenRead(Path.Combine(Feed, $"Esp.Build.Tasks.{Version}.nupkg")))
+        {
             PackageFiles = nupkg.Entries.Select(e => e.FullName).ToArray();
+            using var nuspec = nupkg.GetEntry("Esp.Build.Tasks.nuspec")!.Open();
+            Nuspec = System.Xml.Linq.XDocument.Load(nuspec);
+        }
 
         var nano = FindNupkg("nanoframework.corelibrary", NanoCoreLibraryVersion);
         File.Copy(nano, Path.Combine(Feed, Path.GetFileName(nano)));
@@ -84,6 +88,9 @@ public sealed class PackageFixture : IDisposable
     public string NanoProject { get; }
     /// <summary>The entries of the packed .nupkg.</summary>
     public IReadOnlyList<string> PackageFiles { get; private set; } = [];
+
+    /// <summary>The packed .nuspec (the package's metadata).</summary>
+    public System.Xml.Linq.XDocument Nuspec { get; } = new();
 
     /// <summary>Runs <c>dotnet build</c> on the consumer project with <c>--no-restore</c>.</summary>
     public BuildResult Build(IEnumerable<string> args, IDictionary<string, string?>? environment = null, Action<Process, StringBuilder>? whileRunning = null) =>
