@@ -53,7 +53,7 @@ public sealed class EspWriteFlashStatus : EspConnectedTask
         Applied = result.Applied;
         Log.LogMessage(MessageImportance.High, "Flash status {0} -> {1} ({2}){3}.", StatusBefore, StatusAfter, FlashStatus.Describe(result.After, Bytes), NonVolatile ? ", non-volatile" : ", volatile");
         if (!Applied)
-            LogEspWarning("ESP4003", $"The status register reads {StatusAfter} after writing 0x{value.ToString(fmt, CultureInfo.InvariantCulture)}: the flash did not take the new value (SRP/WP may protect it).");
+            LogEspWarning(EspErrorCode.FlashWriteProtected, $"The status register reads {StatusAfter} after writing 0x{value.ToString(fmt, CultureInfo.InvariantCulture)}: the flash did not take the new value (SRP/WP may protect it).");
     }
 
     internal void CheckConsent()

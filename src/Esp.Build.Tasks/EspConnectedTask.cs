@@ -128,6 +128,18 @@ public abstract class EspConnectedTask : EspTaskBase
         }, resume, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The connection setting that a failure to reach or drive the chip is about (errors point at its line).</summary>
+    protected override (string Property, string? Value)? SettingBehind(EspException ex) => ex.Code switch
+    {
+        EspErrorCode.PortNotFound or EspErrorCode.PortBusy or EspErrorCode.InvalidPortUri or EspErrorCode.LineControlUnsupported
+            or EspErrorCode.NoSyncReply or EspErrorCode.WrongBootMode => ("EspPort", Port),
+        EspErrorCode.BaudChangeFailed => ("EspBaud", Baud),
+        EspErrorCode.UnknownChip or EspErrorCode.ChipMismatch => ("EspChip", Chip),
+        EspErrorCode.InvalidStubFile or EspErrorCode.StubStartFailed => ("EspStubFile", StubFile),
+        EspErrorCode.InvalidResetSequence => ("EspCustomResetSequence", CustomResetSequence),
+        _ => base.SettingBehind(ex),
+    };
+
     /// <summary>The task's work on a connected chip. The After action runs when it returns.</summary>
     protected abstract Task RunAsync(EspSession session, CancellationToken ct);
 
@@ -141,7 +153,7 @@ public abstract class EspConnectedTask : EspTaskBase
         var env = EsptoolEnvironment.FromProcess();
         string port = ResolvePort(env);
         string? baudText = NonEmpty(Baud) ?? env.Baud;
-        int baud = baudText is null ? Defaults.Baud : checked((int)ParseUInt(baudText, "Baud"));
+        int baud = baudText is null ? Defaults.Baud : ParseBaud(baudText);
         var t = EspTimeouts.Default;
         if (CommandTimeoutMs > 0) t = t with { Command = TimeSpan.FromMilliseconds(CommandTimeoutMs) };
         if (SyncTimeoutMs > 0) t = t with { Sync = TimeSpan.FromMilliseconds(SyncTimeoutMs) };
@@ -149,9 +161,9 @@ public abstract class EspConnectedTask : EspTaskBase
         if (Md5TimeoutPerMbMs > 0) t = t with { Md5PerMegabyte = TimeSpan.FromMilliseconds(Md5TimeoutPerMbMs) };
         string? stub = NonEmpty(StubFile);
         if (stub is not null && !File.Exists(stub))
-            throw new EspException(EspErrorCode.FileNotFound, $"The stub file '{stub}' does not exist.");
+            throw new EspSettingException(EspErrorCode.FileNotFound, "EspStubFile", StubFile, $"The stub file '{stub}' does not exist.");
         if (stub is not null && NoStub)
-            throw new EspException(EspErrorCode.InvalidArgument, "EspNoStub=true and EspStubFile exclude each other.", "Set only one of them.");
+            throw new EspSettingException(EspErrorCode.InvalidArgument, "EspStubFile", StubFile, "EspNoStub=true and EspStubFile exclude each other.", "Set only one of them.");
         return new ConnectOptions
         {
             Port = port,
@@ -167,6 +179,10 @@ public abstract class EspConnectedTask : EspTaskBase
             Log = line => Log.LogMessage(MessageImportance.Low, "{0}", line),
         };
     }
+
+    private int ParseBaud(string text) => Numbers.TryParse(text, out uint baud) && baud <= int.MaxValue
+        ? (int)baud
+        : throw new EspSettingException(EspErrorCode.InvalidNumber, "EspBaud", Baud, $"Baud '{text}' is not a number.");
 
     private string ResolvePort(EsptoolEnvironment env)
     {

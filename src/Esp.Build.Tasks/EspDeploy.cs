@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Esp.Protocol.Errors;
 using Esp.Protocol.Images;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
@@ -66,11 +67,11 @@ public sealed class EspDeploy : EspImageTask
         if (!Attempt.IsResume) _sw.Restart();
         var sw = _sw;
         var requests = ImageItems.LoadDeployment(Images);
-        uint tableOffset = NonEmpty(PartitionTableAddress) is { } t ? Numbers.ParseUInt(t, "PartitionTableAddress") : PartitionTable.DefaultOffset;
+        uint tableOffset = NonEmpty(PartitionTableAddress) is { } t ? SettingNumber(t, "EspPartitionTableAddress") : PartitionTable.DefaultOffset;
         var composed = await ComposeAsync(session, requests, new ComposeOptions
         {
             PartitionTableOffset = tableOffset,
-            PartitionAddressOverride = NonEmpty(DeployAddress) is { } a && requests.Any(r => r.Address is null) ? Numbers.ParseUInt(a, "EspDeployAddress") : null,
+            PartitionAddressOverride = NonEmpty(DeployAddress) is { } a && requests.Any(r => r.Address is null) ? SettingNumber(a, "EspDeployAddress") : null,
         }, ct).ConfigureAwait(false);
         foreach (var entry in composed.Entries)
         {
@@ -135,6 +136,15 @@ public sealed class EspDeploy : EspImageTask
             WriteSummary(summaryFile, session, result, sw.Elapsed);
     }
 
+    private static uint SettingNumber(string text, string property) =>
+        Numbers.TryParse(text, out uint value) ? value : throw new EspSettingException(EspErrorCode.InvalidNumber, property, text, $"{property} '{text}' is not a number.");
+
+    /// <summary>A revision outside EspChipRevision, or a range that does not parse, points at the line that sets it.</summary>
+    protected override (string Property, string? Value)? SettingBehind(EspException ex) =>
+        ex.Code is EspErrorCode.InvalidVersionRange or EspErrorCode.ChipRevisionOutOfRange && NonEmpty(ChipRevisionRange) is not null
+            ? ("EspChipRevision", ChipRevisionRange)
+            : base.SettingBehind(ex);
+
     /// <summary>The port without a sim: URI's query (file paths), to keep the summary on one readable line.</summary>
     private static string ShortPort(string? port) =>
         port is null ? "?" : port.StartsWith("sim:", StringComparison.OrdinalIgnoreCase) && port.IndexOf('?') is var q and > 0 ? port[..q] + " (virtual chip)" : port;
@@ -189,11 +199,12 @@ public sealed class EspDeploy : EspImageTask
     {
         if (_plan is null)
         {
-            Log.LogWarning("Deploy cancelled before anything was written: the flash is unchanged.");
+            LogEspWarning(EspErrorCode.Cancelled, "Deploy cancelled before anything was written: the flash is unchanged.");
             return;
         }
         long total = _plan.Sum(p => p.BytesToWrite);
-        Log.LogWarning("Deploy cancelled after about {0} of {1} planned bytes were written ({2}). The flash may now hold a partial image; run Deploy again to finish (only what differs is rewritten).",
-            _writeDone, total, string.Join(", ", _plan.Select(p => $"{p.Image.Name}: {(p.Action == DeployAction.Skip ? "unchanged" : $"{p.BytesToWrite} bytes planned")}")));
+        LogEspWarning(EspErrorCode.Cancelled, $"Deploy cancelled after about {_writeDone} of {total} planned bytes were written " +
+            $"({string.Join(", ", _plan.Select(p => $"{p.Image.Name}: {(p.Action == DeployAction.Skip ? "unchanged" : $"{p.BytesToWrite} bytes planned")}"))}). " +
+            "The flash may now hold a partial image; run Deploy again to finish (only what differs is rewritten).");
     }
 }

@@ -1,3 +1,4 @@
+using Esp.Protocol.Errors;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
 using Microsoft.Build.Framework;
@@ -29,7 +30,7 @@ public abstract class EspImageTask : EspConnectedTask
         foreach (var entry in composed.Entries)
         {
             if (entry.FlashSizeUnknown)
-                Log.LogWarning("{0}: the flash size could not be detected; keeping the image's flash size.", entry.Image.Name);
+                LogEspWarning(EspErrorCode.FlashSizeNotDetected, $"{entry.Image.Name}: the flash size could not be detected; keeping the image's flash size.", ("EspFlashSize", FlashSize));
             if (entry.HeaderPatched)
                 Log.LogMessage(MessageImportance.Normal, "{0}: flash parameters in the header set to {1}.", entry.Image.Name, composed.Header);
         }

@@ -6,9 +6,10 @@ namespace Esp.Build.Tasks;
 
 /// <summary>
 /// Common base of every Esp.Build task: turns <see cref="EspException"/> into <c>ESPnnnn</c> MSBuild errors with a help
-/// sentence (never a stack trace), supports cancellation (Ctrl+C, IDE cancel) and throttled progress messages.
+/// sentence and link, at the user's file (never a stack trace; see <c>EspTaskBase.Messages.cs</c>), supports
+/// cancellation (Ctrl+C, IDE cancel) and throttled progress messages.
 /// </summary>
-public abstract class EspTaskBase : Microsoft.Build.Utilities.Task, ICancelableTask
+public abstract partial class EspTaskBase : Microsoft.Build.Utilities.Task, ICancelableTask
 {
     private readonly CancellationTokenSource _cts = new();
 
@@ -54,6 +55,13 @@ public abstract class EspTaskBase : Microsoft.Build.Utilities.Task, ICancelableT
             LogEspError(new EspException(ex is UnauthorizedAccessException ? EspErrorCode.PortBusy : EspErrorCode.Internal, ex.Message,
                 "Check the file or port named in the message and its permissions."));
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Still a coded error at the user's project, not MSBuild's "task failed unexpectedly"; the stack for -v:d.
+            Log.LogMessage(MessageImportance.Low, "{0}", ex);
+            LogEspError(new EspException(EspErrorCode.Internal, $"{GetType().Name} failed: {ex.GetType().Name}: {ex.Message}",
+                "This is a fault in Esp.Build: please report it with the build log (-v:d shows where it happened)."));
+        }
         return !Log.HasLoggedErrors;
     }
 
@@ -65,54 +73,15 @@ public abstract class EspTaskBase : Microsoft.Build.Utilities.Task, ICancelableT
     {
     }
 
-    /// <summary>Logs an ESPnnnn error: "message help" with the code as error code and help keyword.</summary>
-    protected void LogEspError(EspException ex)
+    /// <summary>Progress at normal verbosity: a line about every <paramref name="step"/> of each operation (see <see cref="ProgressLog"/>).</summary>
+    protected IProgress<EspProgress> CreateProgress(double step = 0.1)
     {
-        string file = BuildEngine?.ProjectFileOfTaskNode ?? "";
-        Log.LogError("Esp.Build", ex.CodeText, ex.CodeText, file, 0, 0, 0, 0, "{0} {1}", ex.Message, ex.Help);
-    }
-
-    /// <summary>Logs an ESPnnnn warning.</summary>
-    protected void LogEspWarning(string code, string message)
-    {
-        string file = BuildEngine?.ProjectFileOfTaskNode ?? "";
-        Log.LogWarning("Esp.Build", code, code, file, 0, 0, 0, 0, "{0}", message);
-    }
-
-    /// <summary>Progress at normal verbosity, at most one message per <paramref name="step"/> of each operation.</summary>
-    protected IProgress<Esp.Protocol.Loader.EspProgress> CreateProgress(double step = 0.1) => new ThrottledProgress(this, step);
-
-    internal void LogProgressLine(string text)
-    {
-        lock (_cts) Log.LogMessage(MessageImportance.Normal, "{0}", text);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        return new ProgressLog((importance, line) => Log.LogMessage(importance, "{0}", line), () => clock.Elapsed, step);
     }
 
     protected static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
     /// <summary>Parses a task parameter holding a number (decimal, 0x hex, optional k/M suffix).</summary>
     protected static uint ParseUInt(string? text, string name) => Numbers.ParseUInt(text, name);
-
-    private sealed class ThrottledProgress(EspTaskBase task, double step) : IProgress<EspProgress>
-    {
-        private string? _operation;
-        private double _next;
-
-        public void Report(EspProgress value)
-        {
-            lock (this)
-            {
-                if (value.Operation != _operation || value.Done == 0)
-                {
-                    _operation = value.Operation;
-                    _next = step;
-                    if (value.Done == 0) return;
-                }
-                double f = value.Fraction;
-                if (f + 1e-9 < _next && value.Done < value.Total) return;
-                while (_next <= f + 1e-9) _next += step;
-                string detail = value.Detail is null ? "" : $" {value.Detail}";
-                task.LogProgressLine($"  {value.Operation}{detail}: {f * 100:0}% ({value.Done} of {value.Total} bytes)");
-            }
-        }
-    }
 }

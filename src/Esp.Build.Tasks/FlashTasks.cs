@@ -86,10 +86,10 @@ public sealed class EspWriteFlash : EspImageTask
 
     protected override void OnCancelled()
     {
-        Log.LogWarning("Write cancelled. Written and verified: {0}. Interrupted (flash now holds partial data): {1}. Not written: {2}.",
-            _done.Count == 0 ? "nothing" : string.Join(", ", _done),
-            _current is null ? "none" : $"{_current}, about {_currentDone} of {_currentTotal} bytes sent",
-            _pending.Count == 0 ? "nothing" : string.Join(", ", _pending));
+        LogEspWarning(EspErrorCode.Cancelled, "Write cancelled. " +
+            $"Written and verified: {(_done.Count == 0 ? "nothing" : string.Join(", ", _done))}. " +
+            $"Interrupted (flash now holds partial data): {(_current is null ? "none" : $"{_current}, about {_currentDone} of {_currentTotal} bytes sent")}. " +
+            $"Not written: {(_pending.Count == 0 ? "nothing" : string.Join(", ", _pending))}.");
     }
 }
 
@@ -137,7 +137,9 @@ public sealed class EspEraseFlash : EspConnectedTask
         if (All || (NonEmpty(Address) is null && NonEmpty(Length) is null))
         {
             if (!All) throw new EspException(EspErrorCode.InvalidArgument, "Give Address and Length, or All=\"true\" to erase the whole flash.");
-            await FlashEraser.EraseAllAsync(session, CreateProgress(), ct).ConfigureAwait(false);
+            // One command that the chip takes its time over: there is no progress to show, only that it is under way.
+            Log.LogMessage(MessageImportance.Normal, "Erasing the whole flash (this can take a minute on a large flash).");
+            await FlashEraser.EraseAllAsync(session, null, ct).ConfigureAwait(false);
             Log.LogMessage(MessageImportance.High, "Erased the whole flash.");
             return;
         }

@@ -13,12 +13,14 @@ internal static class ImageItems
         var list = new List<(ITaskItem, uint, byte[])>();
         foreach (var item in items ?? [])
         {
-            var path = PathOf(item);
-            var addressText = item.GetMetadata("Address");
-            if (string.IsNullOrWhiteSpace(addressText))
-                throw new EspException(EspErrorCode.InvalidArgument, $"{parameter} item '{item.ItemSpec}' has no Address metadata.", AddressHelp);
-            uint address = Numbers.ParseUInt(addressText, $"Address of '{item.ItemSpec}'");
-            list.Add((item, address, ReadImage(path)));
+            list.Add(About(item, () =>
+            {
+                var addressText = item.GetMetadata("Address");
+                if (string.IsNullOrWhiteSpace(addressText))
+                    throw new EspException(EspErrorCode.InvalidArgument, $"{parameter} item '{item.ItemSpec}' has no Address metadata.", AddressHelp);
+                uint address = Numbers.ParseUInt(addressText, $"Address of '{item.ItemSpec}'");
+                return (item, address, ReadImage(PathOf(item)));
+            }));
         }
         if (list.Count == 0)
             throw new EspException(EspErrorCode.InvalidArgument, $"No images were given ({parameter} is empty).");
@@ -34,26 +36,42 @@ internal static class ImageItems
         var list = new List<DeployRequest>();
         foreach (var item in items ?? [])
         {
-            var path = PathOf(item);
-            var data = ReadImage(path);
-            string? addressText = NonEmpty(item.GetMetadata("Address"));
-            string? partition = NonEmpty(item.GetMetadata("Partition"));
-            uint? address = null;
-            if (addressText is not null && !addressText.Equals("auto", StringComparison.OrdinalIgnoreCase))
-                address = Numbers.ParseUInt(addressText, $"Address of '{item.ItemSpec}'");
-            else if (partition is null)
-                throw new EspException(EspErrorCode.InvalidArgument, $"The image '{item.ItemSpec}' has no Address metadata.", AddressHelp);
-            list.Add(new DeployRequest(NonEmpty(item.GetMetadata("Name")) ?? Path.GetFileName(path), data)
+            list.Add(About(item, () =>
             {
-                Address = address,
-                Partition = partition,
-                EnsureErasedAfter = string.Equals(item.GetMetadata("EnsureErasedAfter"), "true", StringComparison.OrdinalIgnoreCase),
-            });
+                var path = PathOf(item);
+                var data = ReadImage(path);
+                string? addressText = NonEmpty(item.GetMetadata("Address"));
+                string? partition = NonEmpty(item.GetMetadata("Partition"));
+                uint? address = null;
+                if (addressText is not null && !addressText.Equals("auto", StringComparison.OrdinalIgnoreCase))
+                    address = Numbers.ParseUInt(addressText, $"Address of '{item.ItemSpec}'");
+                else if (partition is null)
+                    throw new EspException(EspErrorCode.InvalidArgument, $"The image '{item.ItemSpec}' has no Address metadata.", AddressHelp);
+                return new DeployRequest(NonEmpty(item.GetMetadata("Name")) ?? Path.GetFileName(path), data)
+                {
+                    Address = address,
+                    Partition = partition,
+                    EnsureErasedAfter = string.Equals(item.GetMetadata("EnsureErasedAfter"), "true", StringComparison.OrdinalIgnoreCase),
+                };
+            }));
         }
         if (list.Count == 0)
             throw new EspException(EspErrorCode.InvalidArgument, "There is nothing to deploy: no EspFlashImage items and no nanoFramework assemblies.",
                 "Add <EspFlashImage Include=\"file.bin\" Address=\"0x10000\" /> items, or build a nanoFramework project.");
         return list;
+    }
+
+    /// <summary>Runs <paramref name="read"/> for one item; its errors point at the element that defines the item.</summary>
+    private static T About<T>(ITaskItem item, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (EspException ex) when (ex is not EspItemException)
+        {
+            throw new EspItemException(ex, item);
+        }
     }
 
     private const string AddressHelp = "Give every image an address, e.g. <EspFlashImage Include=\"app.bin\" Address=\"0x10000\" />.";

@@ -53,7 +53,7 @@ public sealed class EspComposeNanoFrameworkDeployment : EspTaskBase
             }
             else
             {
-                LogEspWarning(Esp.Protocol.Errors.EspException.FormatCode(Esp.Protocol.Errors.EspErrorCode.AssemblyImageMissing),
+                LogEspWarning(EspErrorCode.AssemblyImageMissing,
                     $"The application's nanoFramework assembly '{app}' was not produced: nanoFramework's metadata processor (which turns the .dll into a .pe) is not available on this platform. " +
                     "Deploying only the referenced assemblies' .pe files; build on Windows with the nanoFramework tool chain (or use its .bin) to deploy the application itself.");
             }

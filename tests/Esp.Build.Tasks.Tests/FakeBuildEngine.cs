@@ -11,9 +11,9 @@ internal sealed class FakeBuildEngine : IBuildEngine
     public List<BuildMessageEventArgs> Messages { get; } = [];
 
     public bool ContinueOnError => false;
-    public int LineNumberOfTaskNode => 0;
-    public int ColumnNumberOfTaskNode => 0;
-    public string ProjectFileOfTaskNode => "test.proj";
+    public int LineNumberOfTaskNode { get; init; }
+    public int ColumnNumberOfTaskNode { get; init; }
+    public string ProjectFileOfTaskNode { get; init; } = "test.proj";
 
     public bool BuildProjectFile(string projectFileName, string[] targetNames, IDictionary globalProperties, IDictionary targetOutputs) => throw new NotSupportedException();
     public void LogCustomEvent(CustomBuildEventArgs e) { }

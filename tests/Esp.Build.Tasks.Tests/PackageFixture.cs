@@ -1,13 +1,13 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 
 namespace Esp.Build.Tasks.Tests;
 
 /// <summary>
 /// Packs Esp.Build.Tasks once per test run (unique version), lays out a local folder feed with it and the
-/// nanoFramework.CoreLibrary package, and restores one temporary consumer project (a nanoFramework app that takes
-/// the tasks by PackageReference) into a private package folder. Tests then run <c>dotnet build --no-restore</c>.
+/// nanoFramework.CoreLibrary package, and restores a temporary consumer project (a nanoFramework app that takes
+/// the tasks by PackageReference) into a private package folder; tests can add more (<see cref="CreateConsumer"/>).
+/// Tests then run <c>dotnet build --no-restore</c>.
 /// </summary>
 public sealed class PackageFixture : IDisposable
 {
@@ -15,9 +15,8 @@ public sealed class PackageFixture : IDisposable
 
     public PackageFixture()
     {
-        var asm = typeof(PackageFixture).Assembly;
-        RepositoryRoot = asm.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "EspRepositoryRoot").Value!;
-        Configuration = asm.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "EspConfiguration").Value!;
+        RepositoryRoot = TestRepository.Root;
+        Configuration = TestRepository.Configuration;
         Root = Directory.CreateTempSubdirectory("espbuild-e2e-").FullName;
         Feed = Path.Combine(Root, "feed");
         Packages = Path.Combine(Root, "packages");
@@ -29,7 +28,11 @@ public sealed class PackageFixture : IDisposable
             "-c", Configuration, "-o", Feed, $"-p:Version={Version}", "-nodeReuse:false"]);
         if (pack.ExitCode != 0) throw new InvalidOperationException("dotnet pack failed:\n" + pack.Output);
         using (var nupkg = System.IO.Compression.ZipFile.OpenRead(Path.Combine(Feed, $"Esp.Build.Tasks.{Version}.nupkg")))
+        {
             PackageFiles = nupkg.Entries.Select(e => e.FullName).ToArray();
+            using var nuspec = nupkg.GetEntry("Esp.Build.Tasks.nuspec")!.Open();
+            Nuspec = System.Xml.Linq.XDocument.Load(nuspec);
+        }
 
         var nano = FindNupkg("nanoframework.corelibrary", NanoCoreLibraryVersion);
         File.Copy(nano, Path.Combine(Feed, Path.GetFileName(nano)));
@@ -44,10 +47,22 @@ public sealed class PackageFixture : IDisposable
             </configuration>
             """);
 
-        NanoProject = Path.Combine(Root, "NanoApp");
-        Directory.CreateDirectory(NanoProject);
-        File.WriteAllText(Path.Combine(NanoProject, "NanoApp.csproj"), NanoProjectText(Version));
-        File.WriteAllText(Path.Combine(NanoProject, "Program.cs"), """
+        NanoProject = CreateConsumer("NanoApp", NanoProjectText(Version, """
+            <TargetFramework>net10.0</TargetFramework>
+            <EspNanoFramework>true</EspNanoFramework>
+            """));
+    }
+
+    /// <summary>
+    /// Writes and restores another consumer project <c>&lt;name&gt;/&lt;name&gt;.csproj</c> (with a Program.cs) and returns its
+    /// folder. <see cref="ProjectText"/> makes one in the style of the nanoFramework consumer.
+    /// </summary>
+    public string CreateConsumer(string name, string projectText)
+    {
+        var dir = Path.Combine(Root, name);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, name + ".csproj"), projectText);
+        File.WriteAllText(Path.Combine(dir, "Program.cs"), """
             namespace NanoApp
             {
                 public class Program
@@ -56,9 +71,13 @@ public sealed class PackageFixture : IDisposable
                 }
             }
             """);
-        var restore = Run(NanoProject, ["restore", "-nodeReuse:false", $"-p:RestorePackagesPath={Packages}"]);
-        if (restore.ExitCode != 0) throw new InvalidOperationException("dotnet restore of the consumer project failed:\n" + restore.Output);
+        var restore = Run(dir, ["restore", "-nodeReuse:false", $"-p:RestorePackagesPath={Packages}"]);
+        if (restore.ExitCode != 0) throw new InvalidOperationException($"dotnet restore of the consumer project {name} failed:\n" + restore.Output);
+        return dir;
     }
+
+    /// <summary>A consumer project that compiles against nanoFramework's mscorlib (no targeting pack needed) with <paramref name="properties"/> and <paramref name="items"/>.</summary>
+    public string ProjectText(string properties, string items = "") => NanoProjectText(Version, properties, items);
 
     public string RepositoryRoot { get; }
     public string Configuration { get; }
@@ -70,11 +89,19 @@ public sealed class PackageFixture : IDisposable
     /// <summary>The entries of the packed .nupkg.</summary>
     public IReadOnlyList<string> PackageFiles { get; private set; } = [];
 
+    /// <summary>The packed .nuspec (the package's metadata).</summary>
+    public System.Xml.Linq.XDocument Nuspec { get; } = new();
+
     /// <summary>Runs <c>dotnet build</c> on the consumer project with <c>--no-restore</c>.</summary>
-    public BuildResult Build(IEnumerable<string> args, IDictionary<string, string?>? environment = null, Action<Process, StringBuilder>? whileRunning = null)
+    public BuildResult Build(IEnumerable<string> args, IDictionary<string, string?>? environment = null, Action<Process, StringBuilder>? whileRunning = null) =>
+        BuildIn(NanoProject, args, environment, whileRunning);
+
+    /// <summary>Runs <c>dotnet build --no-restore</c> in a consumer project's folder (<see cref="CreateConsumer"/>).</summary>
+    public BuildResult BuildIn(string projectDirectory, IEnumerable<string> args, IDictionary<string, string?>? environment = null,
+        Action<Process, StringBuilder>? whileRunning = null)
     {
         string[] all = ["build", "--no-restore", "-nodeReuse:false", $"-p:RestorePackagesPath={Packages}", .. args];
-        return Run(NanoProject, all, environment, whileRunning);
+        return Run(projectDirectory, all, environment, whileRunning);
     }
 
     public static BuildResult Run(string workingDirectory, IEnumerable<string> args, IDictionary<string, string?>? environment = null,
@@ -134,10 +161,10 @@ public sealed class PackageFixture : IDisposable
         throw new FileNotFoundException($"{id} {version} is not in the NuGet package folder; restore samples/nanoFramework-app once (it references it).");
     }
 
-    private static string NanoProjectText(string version) => $"""
+    private static string NanoProjectText(string version, string properties, string items = "") => $"""
         <Project Sdk="Microsoft.NET.Sdk">
           <PropertyGroup>
-            <TargetFramework>net10.0</TargetFramework>
+            {properties}
             <OutputType>Exe</OutputType>
             <DisableImplicitFrameworkReferences>true</DisableImplicitFrameworkReferences>
             <NoStdLib>true</NoStdLib>
@@ -148,13 +175,13 @@ public sealed class PackageFixture : IDisposable
             <UseAppHost>false</UseAppHost>
             <GenerateRuntimeConfigurationFiles>false</GenerateRuntimeConfigurationFiles>
             <GenerateDependencyFile>false</GenerateDependencyFile>
-            <EspNanoFramework>true</EspNanoFramework>
             <EspConnectAttempts>2</EspConnectAttempts>
           </PropertyGroup>
           <ItemGroup>
             <PackageReference Include="Esp.Build.Tasks" Version="{version}" />
             <PackageReference Include="nanoFramework.CoreLibrary" Version="{NanoCoreLibraryVersion}" ExcludeAssets="all" GeneratePathProperty="true" NoWarn="NU1701" />
             <Reference Include="mscorlib" HintPath="$(PkgnanoFramework_CoreLibrary)/lib/mscorlib.dll" Private="false" />
+            {items}
           </ItemGroup>
           <Import Project="$(EspTestTargets)" Condition="'$(EspTestTargets)' != ''" />
         </Project>
@@ -170,6 +197,13 @@ public sealed class PackageFixture : IDisposable
         {
         }
     }
+}
+
+/// <summary>The tests that build consumers of the packed NuGet share one pack and run one at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class PackageCollection : ICollectionFixture<PackageFixture>
+{
+    public const string Name = "packed NuGet";
 }
 
 public sealed record BuildResult(int ExitCode, string Output)

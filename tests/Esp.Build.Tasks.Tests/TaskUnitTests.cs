@@ -30,7 +30,8 @@ public sealed class TaskUnitTests : IDisposable
         Assert.Equal("ESP1020", engine.SingleErrorCode);
         Assert.Contains("EspAllowNonVolatileStatusWrite=true", engine.Errors[0].Message);
         Assert.Equal("ESP1020", engine.Errors[0].HelpKeyword);
-        Assert.Equal("Esp.Build", engine.Errors[0].Subcategory);
+        Assert.EndsWith("/docs/errors.md#esp1020", engine.Errors[0].HelpLink);
+        Assert.Null(engine.Errors[0].Subcategory); // "file(1): Esp.Build error ..." would hide the error from problem matchers
     }
 
     [Fact]

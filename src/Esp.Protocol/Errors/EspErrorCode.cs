@@ -30,6 +30,9 @@ public enum EspErrorCode
     InvalidVersionRange = 1022,
     DuplicatePort = 1023,
 
+    // 11xx: the build host (MSBuild) cannot run the tasks.
+    UnsupportedBuildHost = 1101,
+
     // 2xxx: the link to the chip.
     PortNotFound = 2001,
     PortBusy = 2002,
@@ -68,6 +71,8 @@ public enum EspErrorCode
     NoDeployPartition = 4006,
     /// <summary>Warning: an assembly's nanoFramework .pe could not be produced, so it is not deployed.</summary>
     AssemblyImageMissing = 4100,
+    /// <summary>Warning: EspFlashSize=detect (--flash-size detect) was asked, but the chip's flash size is unknown.</summary>
+    FlashSizeNotDetected = 4101,
 
     // 5xxx: deploy guards.
     ImageChipMismatch = 5001,
