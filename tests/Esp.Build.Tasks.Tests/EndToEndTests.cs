@@ -127,8 +127,8 @@ public sealed class EndToEndTests(PackageFixture package)
         }
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("reconnecting to resume", r.Output);
-        Assert.Contains("resumed once", r.Output);
-        Assert.Equal(1, Summary(summaryFile).GetProperty("resumes").GetInt32());
+        Assert.Contains(", resumed ", r.Output);
+        Assert.InRange(Summary(summaryFile).GetProperty("resumes").GetInt32(), 1, 2);
         var pe = MscorlibPe();
         Assert.Equal(pe, chip.Flash.Read(DeployOffset, pe.Length));
     }

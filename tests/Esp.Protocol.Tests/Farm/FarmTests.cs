@@ -113,7 +113,7 @@ public sealed class FarmTests : IAsyncDisposable
 
         Assert.All(results, r => Assert.True(r.Succeeded, $"{r.Board.Name}: {r.Error?.Message}"));
         Assert.Equal(0, results[0].Resumes);
-        Assert.Equal(1, results[1].Resumes);
+        Assert.InRange(results[1].Resumes, 1, 2);
         Assert.Equal(image, ChipOf(flaky).Flash.Read(0x20000, image.Length));
     }
 
