@@ -98,6 +98,24 @@ public class SafetyTests
         Assert.Equal(1, connects);
     }
 
+    // Ctrl+C while a session fails must stop there: a resume would carry on the work the user just cancelled.
+    [Fact]
+    public async Task ACancelledRunDoesNotReconnect()
+    {
+        int connects = 0;
+        using var cts = new CancellationTokenSource();
+        await using var chip = new VirtualChip(new VirtualChipOptions { Chip = "esp32" });
+        await using var t = SimulatorPort.Connect(chip);
+        var ex = await Assert.ThrowsAsync<EspException>(() => ResumableRun.RunAsync<bool>(_ => { connects++; return EspSession.ConnectAsync(Options(t, "esp32")); },
+            (_, _, _) =>
+            {
+                cts.Cancel();
+                throw new EspException(EspErrorCode.Disconnected, "The link dropped just as the user pressed Ctrl+C.");
+            }, new ResumeOptions { Finish = false }, cts.Token));
+        Assert.Equal(EspErrorCode.Disconnected, ex.Code);
+        Assert.Equal(1, connects);
+    }
+
     private static ConnectOptions Options(Esp.Protocol.Transport.IEspTransport t, string chip = "esp32c3") => new()
     {
         Port = "sim", Transport = t, Chip = chip, Baud = 115200, After = "no-reset",

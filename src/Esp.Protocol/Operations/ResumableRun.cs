@@ -56,7 +56,7 @@ public static class ResumableRun
                 if (resume.Finish) await session.FinishAsync(ct).ConfigureAwait(false);
                 return result;
             }
-            catch (EspException ex) when (IsRetryable(ex) && attempt < attempts)
+            catch (EspException ex) when (IsRetryable(ex) && attempt < attempts && !ct.IsCancellationRequested)
             {
                 last = Merge(last, ex);
                 resume.Log?.Invoke($"Session {attempt} of {attempts} failed ({ex.CodeText}: {ex.Message}); reconnecting to resume.");
@@ -64,7 +64,8 @@ public static class ResumableRun
             }
             catch (EspException ex) when (IsRetryable(ex))
             {
-                throw Final(Merge(last, ex), attempts);
+                // Cancelled (Ctrl+C) or out of attempts: stop here, with what every session left written.
+                throw Final(Merge(last, ex), attempt);
             }
             catch (EspException ex) when (last is not null)
             {
