@@ -66,9 +66,10 @@ public static class Program
         Esp.Simulator.Link.SimulatorPort.Register();
         try
         {
+            var port = ResolvePort(options, Environment.GetEnvironmentVariable("ESPTOOL_PORT"), PortDiscovery.List);
             var result = await SerialMonitor.RunAsync(new MonitorOptions
             {
-                Port = ResolvePort(options, Environment.GetEnvironmentVariable("ESPTOOL_PORT"), PortDiscovery.List),
+                Port = await WaitForPortAsync(port, cancellationToken).ConfigureAwait(false),
                 Baud = options.Baud,
                 Until = options.Until,
                 Timeout = options.Timeout,
@@ -76,6 +77,12 @@ public static class Program
                 Warning = line => stderr.WriteLine($"warning: {line}"),
             }, new TextWriterMonitorSink(stdout), cancellationToken).ConfigureAwait(false);
             return Report(result, stdout, stderr);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C while waiting for the port: nothing was monitored yet.
+            stderr.WriteLine("--- quit ---");
+            return options.Until is null ? Ok : Cancelled;
         }
         catch (EspException ex)
         {
@@ -91,6 +98,16 @@ public static class Program
         ?? (string.IsNullOrWhiteSpace(environmentPort) ? null : environmentPort.Trim())
         ?? options.DefaultPort
         ?? PortDiscovery.ChooseDefault(listPorts(), PortHelp).Path;
+
+    /// <summary>
+    /// A board whose USB goes away with the chip's reset (the USB-Serial/JTAG of the ESP32-C3, -S3, …) is missing for a
+    /// moment after the deploy's reset: give it a few seconds to come back before opening it.
+    /// </summary>
+    private static async Task<string> WaitForPortAsync(string port, CancellationToken ct)
+    {
+        if (!OperatingSystem.IsWindows() && File.Exists(port)) return port;
+        return await PortWaiter.WaitAsync(port, null, TimeSpan.FromSeconds(5), PortDiscovery.List, ct).ConfigureAwait(false) ?? port;
+    }
 
     private static int Report(MonitorResult result, TextWriter stdout, TextWriter stderr)
     {

@@ -59,6 +59,17 @@ public sealed class MonitorProgramTests
     }
 
     [Fact]
+    public async Task AMissingSerialPortIsAwaitedUntilCtrlC()
+    {
+        // A board's USB-Serial/JTAG is gone for a moment after the deploy's reset: the monitor waits for it.
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        var stderr = new StringWriter();
+        int exit = await Esp.Build.Monitor.Program.RunAsync(["--port", "/dev/ttyNotThere0"], new StringWriter(), stderr, cts.Token);
+        Assert.Equal(0, exit);
+        Assert.Contains("--- quit ---", stderr.ToString());
+    }
+
+    [Fact]
     public async Task EspMonitorFalseOnlySaysSoAndApplicationArgumentsAreNotPassedOn()
     {
         var (exit, stdout, stderr) = await Run("--no-monitor", "--port", "sim:esp32", "--", "app", "args");
