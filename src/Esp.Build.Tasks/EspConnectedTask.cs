@@ -196,7 +196,8 @@ public abstract class EspConnectedTask : EspTaskBase
     /// <summary>The only known ESP USB bridge among <paramref name="ports"/>; else ESP2003/ESP2004 naming EspPort.</summary>
     internal static SerialPortInfo ChooseDefaultPort(IReadOnlyList<SerialPortInfo> ports) => PortDiscovery.ChooseDefault(ports, PortHelp);
 
-    private static IReadOnlyList<SerialPortInfo> ListHostPorts()
+    /// <summary>The host's serial ports (from the fake tree <see cref="SysfsRootVariable"/> names, in tests).</summary>
+    internal static IReadOnlyList<SerialPortInfo> ListHostPorts()
     {
         var root = Environment.GetEnvironmentVariable(SysfsRootVariable);
         return string.IsNullOrEmpty(root)
