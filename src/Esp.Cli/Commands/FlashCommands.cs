@@ -85,6 +85,7 @@ internal static class FlashCommands
                 }
                 var resume = ResumeSettings(ctx.Value(noResume), ctx.Value(portWait));
                 var done = new Dictionary<string, JsonObject>();
+                var writes = new Dictionary<string, ResumableWrite>();
                 return await ctx.WithResumableSessionAsync(resume, async (session, attempt) =>
                 {
                     // The guards look at exactly what will be written, before anything is erased.
@@ -101,9 +102,11 @@ internal static class FlashCommands
                     {
                         string key = $"{f.Address:x8}:{f.Name}";
                         if (done.ContainsKey(key)) continue;
+                        // One per file across sessions: it keeps what a resume needs from the first write.
+                        if (!writes.TryGetValue(key, out var write)) writes[key] = write = new ResumableWrite(f, writeOptions);
                         done[key] = attempt.IsResume && !ctx.Value(eraseAll)
-                            ? await ResumeFileAsync(ctx, session, f, comp, attempt).ConfigureAwait(false)
-                            : await WriteFileAsync(ctx, session, f, writeOptions).ConfigureAwait(false);
+                            ? await ResumeFileAsync(ctx, session, write, comp, attempt).ConfigureAwait(false)
+                            : await WriteFileAsync(ctx, session, write).ConfigureAwait(false);
                     }
                     return new JsonObject { ["erasedAll"] = ctx.Value(eraseAll), ["files"] = new JsonArray([.. done.Values.Select(v => v.DeepClone())]) };
                 }).ConfigureAwait(false);
@@ -122,12 +125,11 @@ internal static class FlashCommands
         return resume with { PortWait = TimeSpan.FromSeconds(seconds) };
     }
 
-    private static async Task<JsonObject> WriteFileAsync(CliContext ctx, EspSession session, DeployImage f, FlashWriteOptions writeOptions)
+    private static async Task<JsonObject> WriteFileAsync(CliContext ctx, EspSession session, ResumableWrite write)
     {
-        var data = f.Data;
-        ctx.Output.Line($"Writing {data.Length} bytes at 0x{f.Address:x8} from {f.Name}...");
-        var r = await ctx.Output.WithProgressAsync(f.Name,
-            p => FlashWriter.WriteAsync(session, f.Address, data, writeOptions, p, ctx.CancellationToken)).ConfigureAwait(false);
+        var f = write.Image;
+        ctx.Output.Line($"Writing {f.Data.Length} bytes at 0x{f.Address:x8} from {f.Name}...");
+        var r = await ctx.Output.WithProgressAsync(f.Name, p => write.WriteAsync(session, p, ctx.CancellationToken)).ConfigureAwait(false);
         ctx.Output.Markup($"Wrote {r.Length} bytes{(r.Compressed ? $" ({r.WireBytes} on the wire, compressed)" : "")} at 0x{r.Address:x8} in {r.Elapsed.TotalSeconds:0.0} s ({r.Rate * 8 / 1000:0.0} kbit/s).");
         if (r.Verified) ctx.Output.Markup($"[green]Hash of data verified[/] (MD5 {r.Md5}).");
         ctx.Output.Completed.Add($"wrote {f.Name} at 0x{f.Address:x8}");
@@ -145,13 +147,12 @@ internal static class FlashCommands
     }
 
     /// <summary>After a dropped link: compare sector MD5s, rewrite only what differs, verify the whole file.</summary>
-    private static async Task<JsonObject> ResumeFileAsync(CliContext ctx, EspSession session, DeployImage f, bool? compress, ResumeAttempt attempt)
+    private static async Task<JsonObject> ResumeFileAsync(CliContext ctx, EspSession session, ResumableWrite write, bool? compress, ResumeAttempt attempt)
     {
+        var f = write.Image;
         ctx.Output.Line($"Resuming {f.Name} at 0x{f.Address:x8}: comparing with the chip...");
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var r = await ctx.Output.WithProgressAsync(f.Name,
-            p => Deployer.DeployAsync(session, [f], new DeployOptions { Compress = compress }, p, ctx.CancellationToken)).ConfigureAwait(false);
-        var image = r.Images[0];
+        var image = await ctx.Output.WithProgressAsync(f.Name, p => write.ResumeAsync(session, compress, p, ctx.CancellationToken)).ConfigureAwait(false);
         ctx.Output.Markup($"Resumed {f.Name}: rewrote {image.BytesWritten} of {image.Length} bytes in {image.WrittenRanges.Count} range(s).");
         if (image.Verified) ctx.Output.Markup($"[green]Hash of data verified[/] (MD5 {image.Md5}).");
         ctx.Output.Completed.Add($"wrote {f.Name} at 0x{f.Address:x8} (resumed after {attempt.After?.CodeText})");
