@@ -111,6 +111,80 @@ public class RecoveryRegressionTests
         Assert.Equal(image, chip.Flash.Read(address, image.Length));
         Assert.Equal(before.AsSpan(0, 0xA40).ToArray(), chip.Flash.Read(0x10000, 0xA40));
     }
+
+    // Found with the campaign's PortGone class (write_flash through the stub, the port gone for good just as the stub
+    // was left with --after no-reset): the file was written and verified, then leaving the stub failed; the resume
+    // started the write over on a new session and, with the port gone, ended with "ESP2001 The port … did not come
+    // back", which did not say that everything had been written. Now a later session only does the after-action, and when it
+    // cannot, the error says that everything was written.
+    [Fact]
+    public async Task AnAfterActionThatFailsIsAllAResumeDoesAgain()
+    {
+        await using var chip = new VirtualChip(new VirtualChipOptions { Chip = "esp32c3" });
+        var image = Pattern(20_000, 5);
+        int works = 0;
+        var sessions = new AfterActionSessions(chip, portComesBack: true);
+
+        var result = await ResumableRun.RunAsync(sessions.ConnectAsync, async (session, _, ct) =>
+        {
+            works++;
+            return (await FlashWriter.WriteAsync(session, 0x20000, image, Compressed, ct: ct)).Verified;
+        }, new ResumeOptions { Backoff = TimeSpan.Zero });
+        await sessions.DisposeAsync();
+
+        Assert.True(result);
+        Assert.Equal(1, works);
+        Assert.Equal(2, sessions.Count);
+        Assert.Equal(1, chip.Statistics.Commands(0x02)); // leaving the stub (FLASH_BEGIN 0, 0): cut in the first session, done in the second
+        Assert.Equal(image, chip.Flash.Read(0x20000, image.Length));
+    }
+
+    [Fact]
+    public async Task AnAfterActionThatCannotBeDoneSaysEverythingWasWritten()
+    {
+        await using var chip = new VirtualChip(new VirtualChipOptions { Chip = "esp32c3" });
+        var image = Pattern(20_000, 6);
+        var sessions = new AfterActionSessions(chip, portComesBack: false);
+
+        var ex = await Assert.ThrowsAsync<EspException>(() => ResumableRun.RunAsync(sessions.ConnectAsync,
+            async (session, _, ct) => (await FlashWriter.WriteAsync(session, 0x20000, image, Compressed, ct: ct)).Verified,
+            new ResumeOptions { Backoff = TimeSpan.Zero }));
+        await sessions.DisposeAsync();
+
+        Assert.Equal(EspErrorCode.PortNotFound, ex.Code);
+        Assert.StartsWith("Everything was written, but the after-action (no-reset) could not be done: The port sim:esp32c3 went away", ex.Message);
+        Assert.Equal(image, chip.Flash.Read(0x20000, image.Length));
+    }
+
+    /// <summary>The write sends FLASH_DEFL_BEGIN, so the only FLASH_BEGIN is the one that leaves the stub.</summary>
+    private static readonly FlashWriteOptions Compressed = new() { Compress = true };
+
+    /// <summary>Stub sessions on one chip; the first link is cut as the stub is left (FLASH_BEGIN), the port then comes back or not.</summary>
+    private sealed class AfterActionSessions(VirtualChip chip, bool portComesBack) : IAsyncDisposable
+    {
+        private Esp.Protocol.Transport.IEspTransport? _transport;
+        public int Count { get; private set; }
+
+        public async Task<EspSession> ConnectAsync(CancellationToken ct)
+        {
+            if (_transport is not null) await _transport.DisposeAsync();
+            _transport = null;
+            if (++Count > 1 && !portComesBack)
+                throw new EspException(EspErrorCode.PortNotFound, "The port sim:esp32c3 went away and did not come back within 0 s.");
+            var link = Esp.Simulator.Link.SimulatorPort.Connect(chip, "sim:esp32c3");
+            _transport = Count == 1 ? new TamperingTransport(link, TamperingTransport.DisconnectAt(0x02)) : link;
+            return await EspSession.ConnectAsync(new ConnectOptions
+            {
+                Port = "sim:esp32c3", Transport = _transport, Chip = "esp32c3", After = "no-reset",
+                Timeouts = Esp.FaultCampaign.CampaignOptions.FastTimeouts,
+            }, ct);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_transport is not null) await _transport.DisposeAsync();
+        }
+    }
 }
 
 /// <summary>Campaign runs that once went wrong, replayed from their seeds.</summary>

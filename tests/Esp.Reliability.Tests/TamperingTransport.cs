@@ -32,6 +32,17 @@ public sealed class TamperingTransport(IEspTransport inner, Func<byte[], byte[]>
         };
     }
 
+    /// <summary>Fails the first write of a frame carrying one of <paramref name="opcodes"/>, and every write after it.</summary>
+    public static Func<byte[], byte[]> DisconnectAt(params byte[] opcodes)
+    {
+        bool cut = false;
+        return frame =>
+        {
+            cut |= frame.Length > 2 && frame[0] == 0xC0 && frame[1] == 0x00 && opcodes.Contains(frame[2]);
+            return cut ? throw new EspException(EspErrorCode.Disconnected, "The link was cut.") : frame;
+        };
+    }
+
     /// <summary>Drops one byte from the middle of the first <paramref name="count"/> frames carrying <paramref name="opcode"/>.</summary>
     public static Func<byte[], byte[]> DropByteIn(byte opcode, int count = 1)
     {
