@@ -185,6 +185,40 @@ public class RecoveryRegressionTests
             if (_transport is not null) await _transport.DisposeAsync();
         }
     }
+
+    // Found with the campaign's PortGone class (Deploy task, the port gone for good near the end of the write): when
+    // the link dropped while the chip computed the MD5 of the whole image after writing it, the error carried no range
+    // report, so the final ESP2001 did not say what was written. The deploy now reports the ranges there too.
+    [Fact]
+    public async Task ADeployStoppedWhileCheckingTheWholeImageSaysWhatWasWritten()
+    {
+        var image = Pattern(40_000, 7);
+        bool writing = false;
+        int md5sAfterWriting = 0;
+        await using var rig = await SimRig.OpenAsync("esp32", stub: true, options: new SimRigOptions
+        {
+            After = "no-reset",
+            Timeouts = Esp.FaultCampaign.CampaignOptions.FastTimeouts,
+            // Cut the link at the second SPI_FLASH_MD5 after the write began: the first checks the written range, the second the image.
+            Link = link => new TamperingTransport(link, frame =>
+            {
+                if (frame.Length > 2 && frame[0] == 0xC0 && frame[1] == 0x00)
+                {
+                    writing |= frame[2] is 0x02 or 0x10;
+                    if (writing && frame[2] == 0x13 && ++md5sAfterWriting == 2) throw new EspException(EspErrorCode.Disconnected, "The link was cut.");
+                }
+                return frame;
+            }),
+        });
+
+        var ex = await Assert.ThrowsAsync<EspWriteIncompleteException>(() =>
+            Deployer.DeployAsync(rig.Session, [new DeployImage("app", 0x30000, image)]));
+
+        Assert.Equal(EspErrorCode.Disconnected, ex.Code);
+        Assert.Equal([new FlashSpan(0x30000, image.Length)], ex.Verified);
+        Assert.Empty(ex.NotWritten);
+        Assert.Contains("Checking 'app' stopped", ex.Message);
+    }
 }
 
 /// <summary>Campaign runs that once went wrong, replayed from their seeds.</summary>
