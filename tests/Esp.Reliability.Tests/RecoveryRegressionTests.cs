@@ -219,6 +219,55 @@ public class RecoveryRegressionTests
         Assert.Empty(ex.NotWritten);
         Assert.Contains("Checking 'app' stopped", ex.Message);
     }
+    // Campaign seed 12, run 70 (Deploy task, ESP8266 under mixed faults): "ESP3003 The chip's loader does not support
+    // Sync". Every loader answers SYNC; a failure status to it means the SYNC frame was damaged on the way (here a byte
+    // lost), which the next SYNC of the connect loop gets past.
+    [Theory]
+    [InlineData("esp8266", false)]
+    [InlineData("esp32", false)]
+    [InlineData("esp32c3", true)]
+    public async Task ADamagedSyncIsSyncedAgain(string chip, bool stub)
+    {
+        await using var rig = await SimRig.OpenAsync(chip, stub, options: new SimRigOptions
+        {
+            After = "no-reset",
+            Timeouts = Esp.FaultCampaign.CampaignOptions.FastTimeouts,
+            Link = link => new TamperingTransport(link, TamperingTransport.DropByteIn(0x08)),
+        });
+        Assert.Equal(chip, rig.Session.Chip.Key);
+    }
+
+    // The same in the middle of a session: after a command whose reply may come late, a SYNC is sent to get back in
+    // step; when that SYNC was damaged, the next command failed with "ESP3003 does not support Sync", which no resume
+    // retries. It is a damaged frame (ProtocolViolation, retried), and the session goes on.
+    [Fact]
+    public async Task ADamagedResyncIsNotAnUnsupportedCommand()
+    {
+        bool armed = false;
+        int stage = 0;
+        await using var rig = await SimRig.OpenAsync("esp32", stub: false, options: new SimRigOptions
+        {
+            After = "no-reset",
+            Timeouts = Esp.FaultCampaign.CampaignOptions.FastTimeouts,
+            Link = link => new TamperingTransport(link, frame =>
+            {
+                if (!armed || frame.Length < 3) return frame;
+                if (frame[2] == 0x0A && stage == 0) { stage = 1; return []; } // a READ_REG lost: its reply may come late
+                if (frame[2] == 0x08 && stage == 1) { stage = 2; return [.. frame.AsSpan(0, 20), .. frame.AsSpan(21)]; } // the resync damaged
+                return frame;
+            }),
+        });
+        armed = true;
+        const uint magic = 0x40001000;
+
+        // READ_REG is lost, so it is sent again after a resync, and that SYNC is damaged.
+        var ex = await Assert.ThrowsAsync<EspException>(() => rig.Session.ReadRegAsync(magic));
+        Assert.Equal(EspErrorCode.ProtocolViolation, ex.Code);
+        Assert.Contains("SYNC", ex.Message);
+        Assert.True(ResumableRun.IsRetryable(ex));
+        Assert.Equal(2, stage);
+        await rig.Session.ReadRegAsync(magic);
+    }
 }
 
 /// <summary>Campaign runs that once went wrong, replayed from their seeds.</summary>
