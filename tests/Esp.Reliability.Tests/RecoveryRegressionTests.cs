@@ -268,6 +268,31 @@ public class RecoveryRegressionTests
         Assert.Equal(2, stage);
         await rig.Session.ReadRegAsync(magic);
     }
+
+    // Campaign seed 12, run 135 (write_flash, ESP8266 under mixed faults): the third session ended with "ESP3003 The
+    // chip's loader does not support MemBegin", which stops the resume. The stub is only uploaded outside Secure
+    // Download Mode, where every ROM takes MEM_BEGIN: the ROM's 01 05 there means a damaged packet, and the failure
+    // is now a stub that did not start (ESP2010), which the next session retries.
+    [Theory]
+    [InlineData("esp8266")]
+    [InlineData("esp32")]
+    public async Task ADamagedMemBeginDuringTheStubUploadIsRetryable(string chip)
+    {
+        bool dropped = false;
+        var ex = await Assert.ThrowsAsync<EspException>(() => SimRig.OpenAsync(chip, stub: true, options: new SimRigOptions
+        {
+            After = "no-reset",
+            Timeouts = Esp.FaultCampaign.CampaignOptions.FastTimeouts,
+            Link = link => new TamperingTransport(link, frame =>
+            {
+                if (dropped || frame.Length < 20 || frame[2] != 0x05) return frame;
+                dropped = true;
+                return [.. frame.AsSpan(0, 12), .. frame.AsSpan(13)];
+            }),
+        }));
+        Assert.Equal(EspErrorCode.StubStartFailed, ex.Code);
+        Assert.True(ResumableRun.IsRetryable(ex));
+    }
 }
 
 /// <summary>Campaign runs that once went wrong, replayed from their seeds.</summary>
