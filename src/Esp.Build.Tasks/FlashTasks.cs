@@ -25,6 +25,7 @@ public sealed class EspWriteFlash : EspImageTask
     private readonly List<string> _done = [];
     private readonly List<string> _pending = [];
     private readonly List<ITaskItem> _written = [];
+    private readonly Dictionary<string, ResumableWrite> _writes = [];
     private string? _current;
     private long _currentDone, _currentTotal;
 
@@ -48,9 +49,12 @@ public sealed class EspWriteFlash : EspImageTask
             _currentDone = 0;
             _currentTotal = data.Length;
             var tracking = new InlineProgress(p => { if (p.Operation == "write") _currentDone = p.Done; progress.Report(p with { Detail = item.ItemSpec }); });
+            // One per image across sessions: it keeps what a resume needs from the first write.
+            if (!_writes.TryGetValue(name, out var write))
+                _writes[name] = write = new ResumableWrite(new DeployImage(item.ItemSpec, address, data), new FlashWriteOptions { Verify = Verify, Compress = compress });
             var (md5, verified, note) = Attempt.IsResume
-                ? await ResumeImageAsync(session, item.ItemSpec, address, data, compress, tracking, ct).ConfigureAwait(false)
-                : await WriteImageAsync(session, address, data, compress, tracking, ct).ConfigureAwait(false);
+                ? await ResumeImageAsync(session, write, compress, tracking, ct).ConfigureAwait(false)
+                : await WriteImageAsync(session, write, tracking, ct).ConfigureAwait(false);
             BytesWritten += data.Length;
             _done.Add(name);
             _current = null;
@@ -66,19 +70,18 @@ public sealed class EspWriteFlash : EspImageTask
         Written = [.. _written];
     }
 
-    private async Task<(string Md5, bool Verified, string Note)> WriteImageAsync(EspSession session, uint address, byte[] data, bool? compress,
+    private static async Task<(string Md5, bool Verified, string Note)> WriteImageAsync(EspSession session, ResumableWrite write,
         IProgress<EspProgress> progress, CancellationToken ct)
     {
-        var r = await FlashWriter.WriteAsync(session, address, data, new FlashWriteOptions { Verify = Verify, Compress = compress }, progress, ct).ConfigureAwait(false);
+        var r = await write.WriteAsync(session, progress, ct).ConfigureAwait(false);
         return (r.Md5, r.Verified, "");
     }
 
     /// <summary>After a dropped link: compare sector MD5s, rewrite what differs, verify the whole image (even with Verify=false).</summary>
-    private async Task<(string Md5, bool Verified, string Note)> ResumeImageAsync(EspSession session, string name, uint address, byte[] data,
+    private async Task<(string Md5, bool Verified, string Note)> ResumeImageAsync(EspSession session, ResumableWrite write,
         bool? compress, IProgress<EspProgress> progress, CancellationToken ct)
     {
-        var r = await Deployer.DeployAsync(session, [new DeployImage(name, address, data)], new DeployOptions { Compress = compress }, progress, ct).ConfigureAwait(false);
-        var image = r.Images[0];
+        var image = await write.ResumeAsync(session, compress, progress, ct).ConfigureAwait(false);
         return (image.Md5, image.Verified, $"{ResumeNote()}: {image.BytesWritten} bytes rewritten");
     }
 

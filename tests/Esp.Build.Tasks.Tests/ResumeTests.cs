@@ -204,6 +204,26 @@ public sealed class ResumeTests : IDisposable
         Assert.Equal(data, chip.Flash.Read(0x80000, data.Length));
     }
 
+    [Fact]
+    public void WriteFlashResumesAnImageThatStartsInsideASector()
+    {
+        using var chip = Chip(dropAfter: 100_000);
+        var before = new byte[0x1000];
+        new Random(9).NextBytes(before);
+        chip.Flash.Load(Address, before);
+        using var server = new TcpSerialServer(chip);
+        var engine = new FakeBuildEngine();
+        var item = Item();
+        item.SetMetadata("Address", $"0x{Address + 0x900:X}");
+        var write = Prepare(new EspWriteFlash { Images = [item], Compress = "false" }, server.Port, engine);
+
+        Assert.True(write.Execute(), engine.Log);
+
+        Assert.Equal(1, write.Resumes);
+        Assert.Equal(_image, chip.Flash.Read(Address + 0x900, _image.Length));
+        Assert.Equal(before.AsSpan(0, 0x900).ToArray(), chip.Flash.Read(Address, 0x900));
+    }
+
     private static SerialPortInfo Bridge(string path) => new(path, 0x10C4, 0xEA60, "Silicon Labs", "CP2102N", SerialNumber: "0001A2B3");
 
     private static long DataBlocks(VirtualChip chip) => chip.Statistics.Commands(0x03) + chip.Statistics.Commands(0x11);

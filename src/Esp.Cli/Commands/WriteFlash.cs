@@ -62,6 +62,9 @@ internal static class WriteFlash
                 }
                 var resume = ResumeSettings(ctx.Value(noResume), ctx.Value(portWait));
                 var done = new Dictionary<string, JsonObject>();
+                // One per file across sessions: it keeps what a resume needs from the first write (the sector head).
+                var writes = new Dictionary<string, ResumableWrite>();
+                ResumableWrite WriteOf(DeployImage f) => writes.TryGetValue(Key(f), out var w) ? w : writes[Key(f)] = new ResumableWrite(f, writeOptions);
                 return await ctx.WithResumableSessionAsync(resume, async (session, attempt) =>
                 {
                     // The guards look at exactly what will be written, before anything is erased.
@@ -74,22 +77,21 @@ internal static class WriteFlash
                         done.Clear();
                         await FlashCommands.EraseAllAsync(ctx, session).ConfigureAwait(false);
                     }
-                    static string Key(DeployImage f) => $"{f.Address:x8}:{f.Name}";
                     var pending = composed.Images.Where(f => !done.ContainsKey(Key(f))).ToList();
                     if (attempt.IsResume && !ctx.Value(eraseAll))
                     {
                         foreach (var f in pending)
-                            done[Key(f)] = (await DeployFileAsync(ctx, session, [f], comp, $"resumed after {attempt.After?.CodeText}").ConfigureAwait(false))[0];
+                            done[Key(f)] = await ResumeFileAsync(ctx, session, WriteOf(f), comp, $"resumed after {attempt.After?.CodeText}").ConfigureAwait(false);
                     }
                     else if (skip)
                     {
                         // One plan for all files: their whole-image MD5s go out together.
-                        var results = await DeployFileAsync(ctx, session, pending, comp, null).ConfigureAwait(false);
+                        var results = await DeployFileAsync(ctx, session, pending, comp).ConfigureAwait(false);
                         for (int i = 0; i < pending.Count; i++) done[Key(pending[i])] = results[i];
                     }
                     else
                     {
-                        foreach (var f in pending) done[Key(f)] = await WriteFileAsync(ctx, session, f, writeOptions).ConfigureAwait(false);
+                        foreach (var f in pending) done[Key(f)] = await WriteFileAsync(ctx, session, WriteOf(f)).ConfigureAwait(false);
                     }
                     return new JsonObject
                     {
@@ -102,6 +104,8 @@ internal static class WriteFlash
         };
     }
 
+    private static string Key(DeployImage f) => $"{f.Address:x8}:{f.Name}";
+
     private static ResumeOptions ResumeSettings(bool noResume, string? portWait)
     {
         var resume = new ResumeOptions();
@@ -112,12 +116,11 @@ internal static class WriteFlash
         return resume with { PortWait = TimeSpan.FromSeconds(seconds) };
     }
 
-    private static async Task<JsonObject> WriteFileAsync(CliContext ctx, EspSession session, DeployImage f, FlashWriteOptions writeOptions)
+    private static async Task<JsonObject> WriteFileAsync(CliContext ctx, EspSession session, ResumableWrite write)
     {
-        var data = f.Data;
-        ctx.Output.Line($"Writing {data.Length} bytes at 0x{f.Address:x8} from {f.Name}...");
-        var r = await ctx.Output.WithProgressAsync(f.Name,
-            p => FlashWriter.WriteAsync(session, f.Address, data, writeOptions, p, ctx.CancellationToken), f.Address).ConfigureAwait(false);
+        var f = write.Image;
+        ctx.Output.Line($"Writing {f.Data.Length} bytes at 0x{f.Address:x8} from {f.Name}...");
+        var r = await ctx.Output.WithProgressAsync(f.Name, p => write.WriteAsync(session, p, ctx.CancellationToken), f.Address).ConfigureAwait(false);
         ctx.Output.Markup($"Wrote {r.Length} bytes{(r.Compressed ? $" ({r.WireBytes} on the wire, compressed)" : "")} at 0x{r.Address:x8} in {r.Elapsed.TotalSeconds:0.0} s ({r.Rate * 8 / 1000:0.0} kbit/s).");
         if (r.Verified) ctx.Output.Markup($"[green]Hash of data verified[/] (MD5 {r.Md5}).");
         ctx.Output.Completed.Add($"wrote {f.Name} at 0x{f.Address:x8}");
@@ -136,14 +139,13 @@ internal static class WriteFlash
 
     /// <summary>
     /// Plans <paramref name="images"/> against the chip's MD5s, rewrites only the sectors that differ and verifies every
-    /// image (the engine's <see cref="Deployer"/>); <paramref name="resumedAfter"/> says why when a resume does it.
+    /// image (the engine's <see cref="Deployer"/>).
     /// </summary>
-    private static async Task<List<JsonObject>> DeployFileAsync(CliContext ctx, EspSession session, IReadOnlyList<DeployImage> images,
-        bool? compress, string? resumedAfter)
+    private static async Task<List<JsonObject>> DeployFileAsync(CliContext ctx, EspSession session, IReadOnlyList<DeployImage> images, bool? compress)
     {
         if (images.Count == 0) return [];
         foreach (var f in images)
-            ctx.Output.Line(resumedAfter is null ? $"Comparing {f.Name} at 0x{f.Address:x8} with the chip..." : $"Resuming {f.Name} at 0x{f.Address:x8}: comparing with the chip...");
+            ctx.Output.Line($"Comparing {f.Name} at 0x{f.Address:x8} with the chip...");
         var sw = Stopwatch.StartNew();
         var r = await ctx.Output.WithProgressAsync(images.Count == 1 ? images[0].Name : "files",
             p => Deployer.DeployAsync(session, images, new DeployOptions { Compress = compress }, p, ctx.CancellationToken)).ConfigureAwait(false);
@@ -152,13 +154,10 @@ internal static class WriteFlash
         {
             bool unchanged = image.Action == DeployAction.Skip;
             var name = Spectre.Console.Markup.Escape(f.Name);
-            ctx.Output.Markup(resumedAfter is not null
-                ? $"Resumed {name}: rewrote {image.BytesWritten} of {image.Length} bytes in {image.WrittenRanges.Count} range(s)."
-                : unchanged ? $"{name} at 0x{f.Address:x8}: [green]unchanged[/] (the chip's MD5 matches), nothing written."
+            ctx.Output.Markup(unchanged ? $"{name} at 0x{f.Address:x8}: [green]unchanged[/] (the chip's MD5 matches), nothing written."
                 : $"{name} at 0x{f.Address:x8}: rewrote {image.BytesWritten} of {image.Length} bytes in {Ranges(image.WrittenRanges.Count)}.");
-            if (image.Verified && (resumedAfter is not null || !unchanged)) ctx.Output.Markup($"[green]Hash of data verified[/] (MD5 {image.Md5}).");
-            ctx.Output.Completed.Add(resumedAfter is not null ? $"wrote {f.Name} at 0x{f.Address:x8} ({resumedAfter})"
-                : unchanged ? $"{f.Name} unchanged" : $"wrote {f.Name} at 0x{f.Address:x8}");
+            if (image.Verified && !unchanged) ctx.Output.Markup($"[green]Hash of data verified[/] (MD5 {image.Md5}).");
+            ctx.Output.Completed.Add(unchanged ? $"{f.Name} unchanged" : $"wrote {f.Name} at 0x{f.Address:x8}");
             var json = new JsonObject
             {
                 ["address"] = f.Address,
@@ -171,10 +170,34 @@ internal static class WriteFlash
                 ["md5"] = image.Md5,
                 ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 3),
             };
-            if (resumedAfter is not null) json["resumed"] = true;
             results.Add(json);
         }
         return results;
+    }
+
+    /// <summary>After a dropped link: compare sector MD5s, rewrite only what differs, verify the whole file (<see cref="ResumableWrite"/>).</summary>
+    private static async Task<JsonObject> ResumeFileAsync(CliContext ctx, EspSession session, ResumableWrite write, bool? compress, string resumedAfter)
+    {
+        var f = write.Image;
+        ctx.Output.Line($"Resuming {f.Name} at 0x{f.Address:x8}: comparing with the chip...");
+        var sw = Stopwatch.StartNew();
+        var image = await ctx.Output.WithProgressAsync(f.Name, p => write.ResumeAsync(session, compress, p, ctx.CancellationToken)).ConfigureAwait(false);
+        ctx.Output.Markup($"Resumed {Spectre.Console.Markup.Escape(f.Name)}: rewrote {image.BytesWritten} of {image.Length} bytes in {Ranges(image.WrittenRanges.Count)}.");
+        if (image.Verified) ctx.Output.Markup($"[green]Hash of data verified[/] (MD5 {image.Md5}).");
+        ctx.Output.Completed.Add($"wrote {f.Name} at 0x{f.Address:x8} ({resumedAfter})");
+        return new JsonObject
+        {
+            ["address"] = f.Address,
+            ["file"] = f.Name,
+            ["size"] = image.Length,
+            ["unchanged"] = image.BytesWritten == 0,
+            ["resumed"] = true,
+            ["rewrittenBytes"] = image.BytesWritten,
+            ["rewrittenRanges"] = new JsonArray([.. image.WrittenRanges.Select(w => (JsonNode?)new JsonObject { ["address"] = w.Address, ["length"] = w.Length })]),
+            ["verified"] = image.Verified,
+            ["md5"] = image.Md5,
+            ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 3),
+        };
     }
 
     private static string Ranges(int n) => n == 1 ? "1 range" : $"{n} ranges";

@@ -81,6 +81,14 @@ internal sealed class CommandClient(SlipLink link, EspTimeouts timeouts, LoaderP
             _lateReplyPossible = true;
             throw;
         }
+        catch (EspCommandException ex) when (barrier.Op == Opcode.Sync)
+        {
+            // Every loader answers SYNC: a refusal means the frame was damaged on the way, not an unknown command.
+            _lateReplyPossible = true;
+            throw new EspException(EspErrorCode.ProtocolViolation,
+                $"The chip refused the SYNC sent to get back in step before {next} (status 0x{ex.Status:X2}{ex.Error:X2}): the frame was damaged on the way.",
+                "The link corrupts data; check the cable and lower the baud rate.", ex);
+        }
     }
 
     /// <summary>Waits for the reply to <paramref name="command"/> (used after pipelined sends too).</summary>

@@ -64,8 +64,19 @@ public sealed partial class EspSession
     public async Task UploadStubAsync(StubImage stub, CancellationToken ct)
     {
         Log("Uploading stub...");
-        await WriteRamAsync(stub.TextStart, stub.Text, null, "stub", ct).ConfigureAwait(false);
-        if (stub.Data.Length > 0) await WriteRamAsync(stub.DataStart, stub.Data, null, "stub", ct).ConfigureAwait(false);
+        try
+        {
+            await WriteRamAsync(stub.TextStart, stub.Text, null, "stub", ct).ConfigureAwait(false);
+            if (stub.Data.Length > 0) await WriteRamAsync(stub.DataStart, stub.Data, null, "stub", ct).ConfigureAwait(false);
+        }
+        catch (EspCommandException ex) when (ex.Code == EspErrorCode.UnsupportedCommand)
+        {
+            // The stub is only uploaded outside Secure Download Mode, where every ROM takes MEM_BEGIN: a refusal means
+            // the packet was damaged on the way (the ROM answers an invalid message with 01 05 too).
+            throw new EspException(EspErrorCode.StubStartFailed,
+                $"The ROM refused {(Opcode)ex.Opcode} while the flasher stub was uploaded (status 0x{ex.Status:X2}{ex.Error:X2}): the packet was damaged on the way.",
+                "The link corrupts data; check the cable and lower the baud rate, or run again.", ex);
+        }
         await SendAsync(LoaderCommands.MemEnd(stub.Entry, ReplyTimeout.Command), ct).ConfigureAwait(false);
         // The ROM replies to MEM_END, then the stub greets; skip anything before "OHAI".
         var deadline = DateTime.UtcNow + Timeouts.Command;

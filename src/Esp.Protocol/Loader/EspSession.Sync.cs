@@ -31,8 +31,10 @@ public sealed partial class EspSession
                     if (i % 2 == 1) await Link.SendDelimiterAsync(ct).ConfigureAwait(false);
                     return await SyncAsync(ct).ConfigureAwait(false);
                 }
-                catch (EspException ex) when (ex.Code is EspErrorCode.Timeout or EspErrorCode.ProtocolViolation)
+                catch (EspException ex) when (ex.Code is EspErrorCode.Timeout or EspErrorCode.ProtocolViolation
+                    || ex is EspCommandException { Opcode: (byte)Opcode.Sync })
                 {
+                    // Every loader answers SYNC: a refusal means the SYNC frame was damaged on the way.
                     last = ex;
                     var text = Link.TakeOutOfFrameText();
                     if (text.Length > 0) bootLog = text;

@@ -157,7 +157,18 @@ public static class Deployer
             bool verified = entry.Action == DeployAction.Skip && FlashMd5.IsAvailable(session);
             if (!verified && FlashMd5.IsAvailable(session))
             {
-                var chip = await FlashMd5.ComputeAsync(session, image.Address, (uint)image.Data.Length, ct).ConfigureAwait(false);
+                string chip;
+                try
+                {
+                    chip = await FlashMd5.ComputeAsync(session, image.Address, (uint)image.Data.Length, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (anyWrite && WriteTracker.IsInterruption(ex, ct))
+                {
+                    // Every range was checked as it was written; only this last look at the whole image stopped.
+                    throw new EspWriteIncompleteException(ex is EspException e ? e.Code : EspErrorCode.Cancelled,
+                        $"Checking '{image.Name}' stopped: {(ex is EspException ? ex.Message : "it was cancelled")}",
+                        known, [], pending, inner: ex);
+                }
                 if (chip != md5)
                     throw new EspException(EspErrorCode.WriteVerifyFailed,
                         $"After deploying '{image.Name}', the flash at 0x{image.Address:X8} still differs from it (chip MD5 {chip}, expected {md5}).");

@@ -32,7 +32,8 @@ public sealed record ResumeAttempt(int Number, EspException? After)
 /// (noise, a timeout, a chip reset, a dropped link, a port that re-enumerated). The work decides from what the chip
 /// holds, not from what the host believes it sent, so a repeat finishes the job instead of redoing it. A reconnect
 /// must meet the same chip (factory MAC), else it stops with ESP2015. Errors a new session cannot fix (bad input,
-/// write protection, guards, cancellation) stop at once.
+/// write protection, guards, cancellation) stop at once. Once the work has returned, a failed after-action (the
+/// reset) is all a later session does again.
 /// </summary>
 public static class ResumableRun
 {
@@ -45,6 +46,8 @@ public static class ResumableRun
         int attempts = Math.Max(1, resume.Attempts);
         EspException? last = null;
         string? firstMac = null;
+        // Set once the work has returned: a later session only does the after-action (the work is not repeated).
+        (T Result, string After)? done = null;
         for (int attempt = 1; attempt <= attempts; attempt++)
         {
             EspSession? session = null;
@@ -52,15 +55,20 @@ public static class ResumableRun
             {
                 session = await connect(ct).ConfigureAwait(false);
                 if (attempts > 1) firstMac = await CheckSameChipAsync(session, firstMac, ct).ConfigureAwait(false);
-                var result = await work(session, new ResumeAttempt(attempt, last), ct).ConfigureAwait(false);
+                done ??= (await work(session, new ResumeAttempt(attempt, last), ct).ConfigureAwait(false), session.Options.After);
                 if (resume.Finish) await session.FinishAsync(ct).ConfigureAwait(false);
-                return result;
+                return done.Value.Result;
             }
             catch (EspException ex) when (IsRetryable(ex) && attempt < attempts && !ct.IsCancellationRequested)
             {
                 last = Merge(last, ex);
-                resume.Log?.Invoke($"Session {attempt} of {attempts} failed ({ex.CodeText}: {ex.Message}); reconnecting to resume.");
+                resume.Log?.Invoke($"Session {attempt} of {attempts} failed ({ex.CodeText}: {ex.Message}); " +
+                    (done is null ? "reconnecting to resume." : "the work had finished; reconnecting to finish."));
                 await Task.Delay(resume.Backoff, ct).ConfigureAwait(false);
+            }
+            catch (EspException ex) when (done is { } d && attempts > 1)
+            {
+                throw AfterActionFailed(ex, d.After);
             }
             catch (EspException ex) when (IsRetryable(ex))
             {
@@ -147,6 +155,14 @@ public static class ResumableRun
                 "Connect the board the operation started on, or run it again to start over on this one.");
         return firstMac ?? mac;
     }
+
+    /// <summary>
+    /// The work returned (everything written), but the after-action (the reset, or leaving the stub) failed in every
+    /// session left: say that the flash holds the work, not only why the last session failed.
+    /// </summary>
+    private static EspException AfterActionFailed(EspException ex, string after) =>
+        new(ex.Code, $"Everything was written, but the after-action ({after}) could not be done: {ex.Message}",
+            "The flash holds what was written: reset the board by hand to run it.", ex);
 
     /// <summary>Keeps the most informative report: a range report beats a bare error from a later attempt that wrote nothing.</summary>
     private static EspException Merge(EspException? previous, EspException current) =>

@@ -49,6 +49,23 @@ public class ResumeCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task AFileThatStartsInsideASectorResumesAndKeepsTheBytesBeforeIt()
+    {
+        await using var kept = new KeptChip(DroppingChip);
+        var before = TestImages.Bytes(0x1000, 26);
+        kept.Chip.Flash.Load(0x10000, before);
+        var app = TestImages.Bytes(256 * 1024, 27);
+        _cli.WriteFile("app.bin", app);
+
+        var r = await _cli.RunAsync("--port", kept.Port, "write_flash", "-u", "0x10800", "app.bin", "--json");
+
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(1, r.Json.GetProperty("resumes").GetInt32());
+        Assert.Equal(app, kept.Chip.Flash.Read(0x10800, app.Length));
+        Assert.Equal(before.AsSpan(0, 0x800).ToArray(), kept.Chip.Flash.Read(0x10000, 0x800));
+    }
+
+    [Fact]
     public async Task NoResumeStopsWithWhatWasNotWritten()
     {
         await using var kept = new KeptChip(DroppingChip);
