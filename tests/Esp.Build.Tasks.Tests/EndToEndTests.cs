@@ -341,19 +341,8 @@ public sealed class EndToEndTests(PackageFixture package)
                 var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(80);
                 while (DateTime.UtcNow < deadline && !p.HasExited && !WriteUnderWay(output, state, big)) Thread.Sleep(50);
                 interrupted.Restart();
-                // On a busy machine dotnet build now and then lets a SIGINT pass without starting to cancel (no
-                // "Attempting to cancel"); like a person, the test presses Ctrl+C again when nothing happens.
-                for (int press = 1; press <= 5 && !p.HasExited; press++)
-                {
-                    lock (output) output.AppendLine($"[test] Ctrl+C {press}");
-                    Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
-                    var wait = Stopwatch.StartNew();
-                    while (!p.HasExited && wait.Elapsed < TimeSpan.FromSeconds(5))
-                    {
-                        lock (output) if (output.ToString().Contains("Attempting to cancel", StringComparison.Ordinal)) return;
-                        Thread.Sleep(50);
-                    }
-                }
+                lock (output) output.AppendLine($"[test] Ctrl+C sent{(p.HasExited ? " too late: the build had ended" : "")}");
+                if (!p.HasExited) Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
             });
         Assert.True(r.ExitCode != 0, r.ToString());
         Assert.Contains("warning ESP9001: Write cancelled", r.Output);

@@ -107,13 +107,21 @@ public sealed class PackageFixture : IDisposable
     public static BuildResult Run(string workingDirectory, IEnumerable<string> args, IDictionary<string, string?>? environment = null,
         Action<Process, StringBuilder>? whileRunning = null)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        // A test that interrupts the build needs SIGINT to reach it: a process started in the background by a script
+        // (a CI runner, nohup) inherits SIGINT as ignored, and so would dotnet build. env puts the default back.
+        bool interrupts = whileRunning is not null && OperatingSystem.IsLinux();
+        var psi = new ProcessStartInfo(interrupts ? "env" : "dotnet")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (interrupts)
+        {
+            psi.ArgumentList.Add("--default-signal=INT");
+            psi.ArgumentList.Add("dotnet");
+        }
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";
