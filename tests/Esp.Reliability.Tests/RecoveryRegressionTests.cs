@@ -293,6 +293,26 @@ public class RecoveryRegressionTests
         Assert.Equal(EspErrorCode.StubStartFailed, ex.Code);
         Assert.True(ResumableRun.IsRetryable(ex));
     }
+
+    // Campaign seed 20261127, runs 389 and 1218 (Deploy task, ESP32-S3 stub, a reset mid-command): "ESP4003 The
+    // flasher stub refused SpiFlashMd5: the flash could not be unlocked (status 0x3461)" — the chip had reset, its
+    // ROM answered the MD5 with 32 hex digits, and two of them were read as the stub's status. That advice (clear the
+    // block-protect bits) was wrong and stopped the resume; it is ESP2013 StubNotRunning, which a resume retries.
+    [Theory]
+    [InlineData("esp32")]
+    [InlineData("esp32c3")]
+    [InlineData("esp32s3")]
+    public async Task AnMd5AnsweredByTheRomAfterAResetIsStubNotRunning(string chip)
+    {
+        await using var rig = await SimRig.OpenAsync(chip, stub: true, options: new SimRigOptions { After = "no-reset", Timeouts = Esp.Protocol.Loader.EspTimeouts.Default });
+        rig.Chip.PowerOnReset(downloadMode: true);
+        for (int i = 0; i < 100 && rig.Chip.Mode != ChipMode.RomLoader; i++) await Task.Delay(20);
+        await Task.Delay(200);
+        rig.Session.Link.DiscardInput();
+        var ex = await Assert.ThrowsAsync<EspException>(() => FlashMd5.ComputeAsync(rig.Session, 0, 4096));
+        Assert.Equal(EspErrorCode.StubNotRunning, ex.Code);
+        Assert.True(ResumableRun.IsRetryable(ex));
+    }
 }
 
 /// <summary>Campaign runs that once went wrong, replayed from their seeds.</summary>

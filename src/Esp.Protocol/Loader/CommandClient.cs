@@ -122,11 +122,20 @@ internal sealed class CommandClient(SlipLink link, EspTimeouts timeouts, LoaderP
     /// </summary>
     public const int SecurityInfoLength = -1;
 
+    /// <summary>The ROM loader's SPI_FLASH_MD5 answer: the digest as 32 hex digits.</summary>
+    private const int RomMd5Length = 32;
+
     private CommandReply Check(Opcode op, uint value, ReadOnlySpan<byte> data, int expectedDataLength)
     {
         int statusAt = expectedDataLength == SecurityInfoLength
             ? (data.Length >= 22 ? 20 : data.Length >= 14 ? 12 : 0)
             : expectedDataLength;
+        if (op == Opcode.SpiFlashMd5 && Loader.Kind == LoaderKind.FlasherStub && data.Length >= RomMd5Length + 2 && statusAt < RomMd5Length)
+        {
+            // The stub sends the MD5 as 16 bytes, the ROM as 32 hex digits: the chip has reset since the stub started.
+            // Read as the stub's reply, two of the digits would pass for a status ("flash write protected").
+            throw Loader.ForeignRefusal(op);
+        }
         if (data.Length < statusAt + 2)
         {
             // A short reply: esptool reads the first two bytes as the status (a failure leaves out the data).
