@@ -28,11 +28,28 @@ public sealed record CampaignReport(IReadOnlyList<RunResult> Runs, int Seed, Tim
         var sb = new StringBuilder();
         sb.Append(GroupTable("fault class", Runs.GroupBy(r => r.Scenario.Class.ToString()).OrderBy(g => Enum.Parse<FaultClass>(g.Key)), total: false));
         sb.AppendLine();
+        sb.Append(PortFaultTable());
+        sb.AppendLine();
         var paths = Enum.GetValues<RunPath>();
         sb.AppendLine($"| error code of clear failures | all | {string.Join(" | ", paths)} |");
         sb.AppendLine($"|---|---:|{string.Concat(paths.Select(_ => "---:|"))}");
         foreach (var g in Runs.Where(r => r.Outcome == RunOutcome.FailedClearly).GroupBy(r => r.ErrorCode).OrderByDescending(g => g.Count()).ThenBy(g => g.Key))
             sb.AppendLine($"| {g.Key} | {g.Count()} | {string.Join(" | ", paths.Select(p => g.Count(r => r.Path == p)))} |");
+        return sb.ToString();
+    }
+
+    /// <summary>The port fault classes per path: what resuming does with a lost port, and what the engine API does.</summary>
+    private string PortFaultTable()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| port fault | path | runs | port lost | succeeded | succeeded after resume | failed clearly | error codes |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---|");
+        foreach (var g in Runs.Where(r => r.Scenario.NeedsSerialPort).GroupBy(r => (r.Scenario.Class, r.Path)).OrderBy(g => g.Key))
+        {
+            var codes = g.Where(r => r.Outcome == RunOutcome.FailedClearly).GroupBy(r => r.ErrorCode).OrderByDescending(c => c.Count()).Select(c => $"{c.Key} ×{c.Count()}");
+            sb.AppendLine($"| {g.Key.Class} | {g.Key.Path} | {g.Count()} | {g.Count(r => r.FaultsInjected > 0)} | {g.Count(r => r.Outcome == RunOutcome.Succeeded)} | " +
+                $"{g.Count(r => r.Outcome == RunOutcome.Succeeded && r.Resumes > 0)} | {g.Count(r => r.Outcome == RunOutcome.FailedClearly)} | {string.Join(", ", codes)} |");
+        }
         return sb.ToString();
     }
 

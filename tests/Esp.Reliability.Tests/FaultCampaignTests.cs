@@ -21,7 +21,7 @@ public class FaultCampaignTests(ITestOutputHelper output)
             : (int)(DateTimeOffset.UtcNow.ToUnixTimeSeconds() % int.MaxValue);
         output.WriteLine($"Fault campaign subset: seed {seed}, {runs} runs (ESP_CAMPAIGN_SEED={seed} repeats it).");
 
-        var report = await Campaign.RunAsync(new CampaignOptions { Runs = runs, Seed = seed, Parallel = 2, HangBound = TimeSpan.FromSeconds(60) });
+        var report = await Campaign.RunAsync(new CampaignOptions { Runs = runs, Seed = seed, Parallel = 4, HangBound = TimeSpan.FromSeconds(60) });
 
         output.WriteLine(report.Table());
         output.WriteLine(report.Details());
