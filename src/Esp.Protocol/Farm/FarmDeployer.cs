@@ -18,8 +18,7 @@ public static class FarmDeployer
         using var compression = new CompressionCache();
         var shared = deploy with { SharedCompression = deploy.SharedCompression ?? compression };
         return await FarmRun.RunAsync(boards, connectOptions, (b, token) =>
-            // A resume compares first: writing everything again would throw away what the last session wrote.
-            Deployer.DeployAsync(b.Session, images, b.Attempt.IsResume ? shared with { Full = false } : shared, progress?.Invoke(b.Board), token),
+            Deployer.DeployAsync(b.Session, images, b.Attempt.DeployOptionsFor(shared, b.Session), progress?.Invoke(b.Board), token),
             farm, listPorts, ct).ConfigureAwait(false);
     }
 }

@@ -25,6 +25,13 @@ public sealed record ResumeOptions
 public sealed record ResumeAttempt(int Number, EspException? After)
 {
     public bool IsResume => Number > 1;
+
+    /// <summary>
+    /// The deploy options for this session: a resume compares with the chip first (where the loader can hash flash),
+    /// because writing everything again would throw away what the previous session wrote.
+    /// </summary>
+    public DeployOptions DeployOptionsFor(DeployOptions options, EspSession session) =>
+        IsResume && options.Full && FlashMd5.IsAvailable(session) ? options with { Full = false } : options;
 }
 
 /// <summary>

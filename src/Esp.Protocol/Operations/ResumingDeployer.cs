@@ -25,9 +25,7 @@ public static class ResumingDeployer
         options ??= new DeployOptions();
         return ResumableRun.RunAsync(connect, async (session, attempt, token) =>
         {
-            // A resume always compares first: that is what makes it a resume.
-            var o = attempt.IsResume && FlashMd5.IsAvailable(session) ? options with { Full = false } : options;
-            var result = await Deployer.DeployAsync(session, images, o, progress, token).ConfigureAwait(false);
+            var result = await Deployer.DeployAsync(session, images, attempt.DeployOptionsFor(options, session), progress, token).ConfigureAwait(false);
             return attempt.IsResume ? result with { Resumes = attempt.Number - 1, ResumedAfter = attempt.After?.Message } : result;
         }, resume, ct);
     }
