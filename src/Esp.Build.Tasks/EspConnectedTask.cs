@@ -13,7 +13,7 @@ namespace Esp.Build.Tasks;
 /// An empty parameter means "not set": the <c>ESPTOOL_*</c> environment variable for Port, Baud and Chip, else the
 /// engine's default (<see cref="ConnectOptions"/>).
 /// </summary>
-public abstract class EspConnectedTask : EspTaskBase
+public abstract partial class EspConnectedTask : EspTaskBase
 {
     private static readonly ConnectOptions Defaults = new();
     private static readonly ResumeOptions ResumeDefaults = new();
@@ -106,15 +106,16 @@ public abstract class EspConnectedTask : EspTaskBase
     protected sealed override async Task RunAsync(CancellationToken ct)
     {
         Validate();
-        var options = BuildOptions();
+        var env = EsptoolEnvironment.FromProcess();
+        if (ManyBoards(env) is { } boards)
+        {
+            await RunOnBoardsAsync(boards, env, ct).ConfigureAwait(false);
+            return;
+        }
+        var options = BuildOptions(env, ResolvePort(env));
         UsedPort = options.Port;
         Log.LogMessage(MessageImportance.Low, "Connecting to {0} (chip {1}, baud {2}, before {3}).", options.Port, options.Chip, options.Baud, options.Before);
-        var resume = new ResumeOptions
-        {
-            Attempts = CanResume && Resume ? ResumeDefaults.Attempts : 1,
-            PortWait = PortWaitMs > 0 ? TimeSpan.FromMilliseconds(PortWaitMs) : ResumeDefaults.PortWait,
-            Log = line => Log.LogMessage(MessageImportance.High, "Esp.Build: {0}", line),
-        };
+        var resume = ResumeSettings(line => Log.LogMessage(MessageImportance.High, "Esp.Build: {0}", line));
         await ResumableRun.RunAsync(ResumableRun.ConnectorFor(options, resume, ListPorts), async (session, attempt, token) =>
         {
             Attempt = attempt;
@@ -132,7 +133,7 @@ public abstract class EspConnectedTask : EspTaskBase
     protected override (string Property, string? Value)? SettingBehind(EspException ex) => ex.Code switch
     {
         EspErrorCode.PortNotFound or EspErrorCode.PortBusy or EspErrorCode.InvalidPortUri or EspErrorCode.LineControlUnsupported
-            or EspErrorCode.NoSyncReply or EspErrorCode.WrongBootMode => ("EspPort", Port),
+            or EspErrorCode.NoSyncReply or EspErrorCode.WrongBootMode or EspErrorCode.DuplicatePort => ("EspPort", Port),
         EspErrorCode.BaudChangeFailed => ("EspBaud", Baud),
         EspErrorCode.UnknownChip or EspErrorCode.ChipMismatch => ("EspChip", Chip),
         EspErrorCode.InvalidStubFile or EspErrorCode.StubStartFailed => ("EspStubFile", StubFile),
@@ -144,14 +145,26 @@ public abstract class EspConnectedTask : EspTaskBase
     protected abstract Task RunAsync(EspSession session, CancellationToken ct);
 
     /// <summary>" (resumed after …)" for a summary line when the work needed more than one session, else empty.</summary>
-    protected string ResumeNote() => Attempt.IsResume
-        ? $", resumed {(Attempt.Number == 2 ? "once" : $"{Attempt.Number - 1} times")} after a dropped session ({Attempt.After?.CodeText}: {Attempt.After?.Message})"
+    protected string ResumeNote() => ResumeNote(Attempt);
+
+    /// <summary>" (resumed after …)" for the summary line of work that ran in <paramref name="attempt"/>.</summary>
+    protected static string ResumeNote(ResumeAttempt attempt) => attempt.IsResume
+        ? $", resumed {(attempt.Number == 2 ? "once" : $"{attempt.Number - 1} times")} after a dropped session ({attempt.After?.CodeText}: {attempt.After?.Message})"
         : "";
 
-    internal ConnectOptions BuildOptions()
+    /// <summary>The port without a sim: URI's query (file paths), to keep summary lines and tables readable.</summary>
+    protected static string ShortPort(string? port) =>
+        port is null ? "?" : port.StartsWith("sim:", StringComparison.OrdinalIgnoreCase) && port.IndexOf('?') is var q and > 0 ? port[..q] + " (virtual chip)" : port;
+
+    private ResumeOptions ResumeSettings(Action<string> log) => new()
     {
-        var env = EsptoolEnvironment.FromProcess();
-        string port = ResolvePort(env);
+        Attempts = CanResume && Resume ? ResumeDefaults.Attempts : 1,
+        PortWait = PortWaitMs > 0 ? TimeSpan.FromMilliseconds(PortWaitMs) : ResumeDefaults.PortWait,
+        Log = log,
+    };
+
+    private ConnectOptions BuildOptions(EsptoolEnvironment env, string port)
+    {
         string? baudText = NonEmpty(Baud) ?? env.Baud;
         int baud = baudText is null ? Defaults.Baud : ParseBaud(baudText);
         var t = EspTimeouts.Default;

@@ -1,12 +1,9 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Esp.Protocol.Errors;
-using Esp.Protocol.Images;
+using Esp.Protocol.Farm;
 using Esp.Protocol.Loader;
 using Esp.Protocol.Operations;
 using Microsoft.Build.Framework;
-using Microsoft.Build.Utilities;
 
 namespace Esp.Build.Tasks;
 
@@ -23,7 +20,7 @@ namespace Esp.Build.Tasks;
 /// the image reads erased, as the nanoFramework CLR needs. The engine's <see cref="DeploymentComposer"/> does this
 /// and patches a bootloader image's header; the guards reuse the partition table it read.
 /// </remarks>
-public sealed class EspDeploy : EspImageTask
+public sealed partial class EspDeploy : EspImageTask
 {
     [Required] public ITaskItem[] Images { get; set; } = [];
 
@@ -54,86 +51,50 @@ public sealed class EspDeploy : EspImageTask
     /// <summary>Per image: Address, Length, Action, BytesWritten, WrittenRanges, Verified, Md5.</summary>
     [Output] public ITaskItem[] DeployedImages { get; private set; } = [];
 
-    private IReadOnlyList<DeployPlanEntry>? _plan;
-    private long _writeDone;
-    private readonly Stopwatch _sw = new();
+    private DeployRun? _run;
 
     /// <summary>Every session plans from the chip's MD5s, so running again after a dropped link writes only what is missing.</summary>
     protected override bool CanResume => true;
 
+    /// <summary>Several boards (an EspPort list, EspPort=all, EspBoard items) each get their own deploy.</summary>
+    private protected override bool CanRunOnManyBoards => true;
+
+    private protected override string? BoardsSummaryFile => NonEmpty(SummaryFile);
+
     protected override async Task RunAsync(EspSession session, CancellationToken ct)
     {
-        // The time covers every session of a resumed deploy.
-        if (!Attempt.IsResume) _sw.Restart();
-        var sw = _sw;
-        var requests = ImageItems.LoadDeployment(Images);
-        uint tableOffset = NonEmpty(PartitionTableAddress) is { } t ? SettingNumber(t, "EspPartitionTableAddress") : PartitionTable.DefaultOffset;
-        var composed = await ComposeAsync(session, requests, new ComposeOptions
-        {
-            PartitionTableOffset = tableOffset,
-            PartitionAddressOverride = NonEmpty(DeployAddress) is { } a && requests.Any(r => r.Address is null) ? SettingNumber(a, "EspDeployAddress") : null,
-        }, ct).ConfigureAwait(false);
-        foreach (var entry in composed.Entries)
-        {
-            if (entry.Placement == DeployPlacement.AddressOverride)
-                Log.LogMessage(MessageImportance.Normal, "{0}: deploying at {1} (EspDeployAddress).", entry.Image.Name, Numbers.Hex(entry.Image.Address));
-            else if (entry.Partition is { } p)
-                Log.LogMessage(MessageImportance.Normal, "{0}: partition '{1}' at {2}, {3} bytes (from the partition table on the chip).", entry.Image.Name, p.Label, Numbers.Hex(p.Offset), p.Size);
-        }
-        var images = composed.Images;
-        var findings = await DeployGuards.CheckAsync(session, composed, new GuardOptions
-        {
-            Force = Force,
-            ChipRevisionRange = NonEmpty(ChipRevisionRange),
-            PartitionTableOffset = tableOffset,
-        }, ct).ConfigureAwait(false);
-        foreach (var f in findings) LogEspWarning(f.CodeText, $"{f.Message} {f.Help} (ignored: EspForce=true)");
-        // A resume always compares first: writing everything again would throw away what the last session wrote.
-        var options = new DeployOptions { Full = Full && !Attempt.IsResume };
-        var progress = CreateProgress();
-        var tracking = new InlineProgress(p =>
-        {
-            if (p.Operation == "write") _writeDone = p.Done;
-            progress.Report(p);
-        });
-        _plan = await Deployer.PlanAsync(session, images, options, tracking, ct).ConfigureAwait(false);
-        foreach (var entry in _plan)
-        {
-            Log.LogMessage(MessageImportance.Normal, "  plan {0} at {1} ({2} bytes): {3}", entry.Image.Name, Numbers.Hex(entry.Image.Address), entry.Image.Data.Length,
-                entry.Action == DeployAction.Skip ? "unchanged" : $"write {entry.BytesToWrite} bytes in {entry.Ranges.Count} range(s)");
-        }
-        var result = await Deployer.ExecuteAsync(session, _plan, options, tracking, ct).ConfigureAwait(false);
-        sw.Stop();
-
-        BytesWritten = result.BytesWritten;
-        ImagesWritten = result.Images.Count(i => i.BytesWritten > 0);
-        ImagesSkipped = result.Images.Count(i => i.Action == DeployAction.Skip);
-        AllVerified = result.Images.All(i => i.Verified);
-        var items = new List<ITaskItem>();
-        foreach (var i in result.Images)
-        {
-            var item = new TaskItem(i.Name);
-            item.SetMetadata("Address", Numbers.Hex(i.Address));
-            item.SetMetadata("Length", i.Length.ToString(CultureInfo.InvariantCulture));
-            item.SetMetadata("Action", i.Action.ToString());
-            item.SetMetadata("BytesWritten", i.BytesWritten.ToString(CultureInfo.InvariantCulture));
-            item.SetMetadata("WrittenRanges", string.Join(';', i.WrittenRanges.Select(r => $"{Numbers.Hex(r.Address)}+{r.Length}")));
-            item.SetMetadata("Verified", i.Verified ? "true" : "false");
-            item.SetMetadata("Md5", i.Md5);
-            items.Add(item);
-        }
-        DeployedImages = [.. items];
-
-        string verified = AllVerified ? "verified by the chip's MD5" : "NOT verified (this loader cannot compute MD5)";
-        string imageText = string.Join("; ", result.Images.Select(i =>
-            $"{i.Name} at {Numbers.Hex(i.Address)} ({i.Length} bytes): " +
-            (i.BytesWritten == 0 ? "unchanged" : i.BytesWritten == i.Length ? "written" : $"{i.BytesWritten} bytes in {i.WrittenRanges.Count} changed range(s) rewritten")));
-        Summary = $"Esp.Build deploy to {session.Chip.Name} on {ShortPort(UsedPort)}: " +
-            (BytesWritten == 0 ? "nothing changed" : $"wrote {BytesWritten} bytes") +
-            $", {verified}{ResumeNote()}, {sw.Elapsed.TotalSeconds:0.00} s — {imageText}.";
+        _run ??= new DeployRun(this, "", null);
+        var outcome = await _run.RunAsync(session, Attempt, ct).ConfigureAwait(false);
+        BytesWritten = outcome.Result.BytesWritten;
+        ImagesWritten = outcome.ImagesWritten;
+        ImagesSkipped = outcome.ImagesSkipped;
+        AllVerified = outcome.AllVerified;
+        DeployedImages = outcome.ImageItems();
+        Summary = outcome.Summary;
         Log.LogMessage(MessageImportance.High, "{0}", Summary);
         if (NonEmpty(SummaryFile) is { } summaryFile)
-            WriteSummary(summaryFile, session, result, sw.Elapsed);
+            WriteSummary(summaryFile, session, outcome);
+    }
+
+    private protected override BoardWork CreateBoardWork(Board board, string prefix, CompressionCache compression)
+    {
+        var run = new DeployRun(this, prefix, compression);
+        return async (session, attempt, ct) =>
+        {
+            var outcome = await run.RunAsync(session, attempt, ct).ConfigureAwait(false);
+            Log.LogMessage(MessageImportance.High, "{0}{1}", prefix, outcome.Summary);
+            return new BoardReport(outcome.Result.BytesWritten == 0 ? "unchanged" : "written", outcome.Summary)
+            {
+                BytesWritten = outcome.Result.BytesWritten,
+                Verified = outcome.AllVerified,
+                Metadata = new Dictionary<string, string>
+                {
+                    ["ImagesWritten"] = outcome.ImagesWritten.ToString(CultureInfo.InvariantCulture),
+                    ["ImagesSkipped"] = outcome.ImagesSkipped.ToString(CultureInfo.InvariantCulture),
+                },
+                WriteJson = outcome.WriteJson,
+            };
+        };
     }
 
     private static uint SettingNumber(string text, string property) =>
@@ -145,66 +106,27 @@ public sealed class EspDeploy : EspImageTask
             ? ("EspChipRevision", ChipRevisionRange)
             : base.SettingBehind(ex);
 
-    /// <summary>The port without a sim: URI's query (file paths), to keep the summary on one readable line.</summary>
-    private static string ShortPort(string? port) =>
-        port is null ? "?" : port.StartsWith("sim:", StringComparison.OrdinalIgnoreCase) && port.IndexOf('?') is var q and > 0 ? port[..q] + " (virtual chip)" : port;
-
-    private void WriteSummary(string path, EspSession session, DeployResult result, TimeSpan elapsed)
+    private void WriteSummary(string path, EspSession session, DeployOutcome outcome) => BoardSummary.WriteFile(path, w =>
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        using var stream = File.Create(path);
-        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
         w.WriteString("port", UsedPort);
         w.WriteString("chip", session.Chip.Name);
         w.WriteString("time", DateTimeOffset.UtcNow.ToString("o", CultureInfo.InvariantCulture));
-        w.WriteNumber("elapsedMs", Math.Round(elapsed.TotalMilliseconds, 1));
-        w.WriteNumber("bytesWritten", result.BytesWritten);
-        w.WriteNumber("imagesWritten", ImagesWritten);
-        w.WriteNumber("imagesSkipped", ImagesSkipped);
-        w.WriteBoolean("allVerified", AllVerified);
-        w.WriteNumber("wireBytesSent", result.WireBytesSent);
-        w.WriteNumber("wireBytesReceived", result.WireBytesReceived);
-        w.WriteNumber("resumes", Resumes);
-        if (Attempt.After is { } after) w.WriteString("resumedAfter", $"{after.CodeText}: {after.Message}");
-        w.WriteStartArray("images");
-        foreach (var i in result.Images)
-        {
-            w.WriteStartObject();
-            w.WriteString("name", i.Name);
-            w.WriteString("address", Numbers.Hex(i.Address));
-            w.WriteNumber("length", i.Length);
-            w.WriteString("action", i.Action switch { DeployAction.Skip => "skipped", DeployAction.WriteChanged => "written-changed-sectors", _ => "written-all" });
-            w.WriteNumber("bytesWritten", i.BytesWritten);
-            w.WriteStartArray("writtenRanges");
-            foreach (var (a, l) in i.WrittenRanges)
-            {
-                w.WriteStartObject();
-                w.WriteString("address", Numbers.Hex(a));
-                w.WriteNumber("length", l);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteBoolean("verified", i.Verified);
-            w.WriteString("md5", i.Md5);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        w.WriteString("summary", Summary);
+        outcome.WriteJson(w);
         w.WriteEndObject();
-    }
+    });
 
     protected override void OnCancelled()
     {
-        if (_plan is null)
+        if (OnManyBoards) return;
+        if (_run?.Plan is not { } plan)
         {
             LogEspWarning(EspErrorCode.Cancelled, "Deploy cancelled before anything was written: the flash is unchanged.");
             return;
         }
-        long total = _plan.Sum(p => p.BytesToWrite);
-        LogEspWarning(EspErrorCode.Cancelled, $"Deploy cancelled after about {_writeDone} of {total} planned bytes were written " +
-            $"({string.Join(", ", _plan.Select(p => $"{p.Image.Name}: {(p.Action == DeployAction.Skip ? "unchanged" : $"{p.BytesToWrite} bytes planned")}"))}). " +
+        long total = plan.Sum(p => p.BytesToWrite);
+        LogEspWarning(EspErrorCode.Cancelled, $"Deploy cancelled after about {_run.WriteDone} of {total} planned bytes were written " +
+            $"({string.Join(", ", plan.Select(p => $"{p.Image.Name}: {(p.Action == DeployAction.Skip ? "unchanged" : $"{p.BytesToWrite} bytes planned")}"))}). " +
             "The flash may now hold a partial image; run Deploy again to finish (only what differs is rewritten).");
     }
 }

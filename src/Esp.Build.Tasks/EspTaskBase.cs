@@ -73,11 +73,14 @@ public abstract partial class EspTaskBase : Microsoft.Build.Utilities.Task, ICan
     {
     }
 
-    /// <summary>Progress at normal verbosity: a line about every <paramref name="step"/> of each operation (see <see cref="ProgressLog"/>).</summary>
-    protected IProgress<EspProgress> CreateProgress(double step = 0.1)
+    /// <summary>
+    /// Progress at normal verbosity: a line about every <paramref name="step"/> of each operation (see <see cref="ProgressLog"/>),
+    /// each line after <paramref name="prefix"/> (a board's name when several run at once).
+    /// </summary>
+    protected IProgress<EspProgress> CreateProgress(double step = 0.1, string prefix = "")
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        return new ProgressLog((importance, line) => Log.LogMessage(importance, "{0}", line), () => clock.Elapsed, step);
+        return new ProgressLog((importance, line) => Log.LogMessage(importance, "{0}{1}", prefix, line), () => clock.Elapsed, step);
     }
 
     protected static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
