@@ -26,9 +26,9 @@ internal static class MultiBoard
     public static IReadOnlyList<Board>? Boards(CliContext ctx)
     {
         var ports = ctx.Value(ctx.Globals.Port) ?? [];
-        if (ports.Length == 0 || ports is [var one] && !one.Contains(';', StringComparison.Ordinal)
-            && !one.Trim().Equals(Board.AllPorts, StringComparison.OrdinalIgnoreCase))
-            return null;
+        bool onePlainPort = ports is [var one] && !one.Contains(';', StringComparison.Ordinal)
+            && !one.Trim().Equals(Board.AllPorts, StringComparison.OrdinalIgnoreCase);
+        if (ports.Length == 0 || onePlainPort) return null;
         var boards = Board.FromPorts(ports, ctx.Host.ListPorts);
         if (boards.Count == 0)
             throw UsageException.Invalid($"The port list '{string.Join(";", ports)}' names no port.");

@@ -167,9 +167,13 @@ public class MultiBoardTests : IDisposable
         var app = App();
         _esp32.Preload(0x10000, app);
         _esp32c3.Preload(0x10000, app);
+        // On a terminal too, several boards print plain prefixed lines: no bars, no escape codes.
+        _cli.IsTerminal = true;
         var r = await _cli.RunAsync("--port", _esp32.Port, "--port", _esp32c3.Port, "erase_region", "0x10000", "0x4000");
         Ok(r);
         Assert.Contains($"[{_esp32c3.Port}] Erase completed successfully", r.Stdout);
+        Assert.Contains($"[{_esp32.Port}] Erasing at 0x000", r.Stdout);
+        Assert.DoesNotContain("\u001b[", r.Stdout, StringComparison.Ordinal);
         foreach (var sim in new[] { _esp32, _esp32c3 })
         {
             Assert.All(sim.Flash()[0x10000..0x14000], b => Assert.Equal(0xFF, b));
