@@ -29,6 +29,26 @@ internal sealed class CliContext
     public CliHost Host { get; }
     public CancellationToken CancellationToken { get; }
 
+    /// <summary>Compressed images shared with the same command on other boards; null for a single board.</summary>
+    public CompressionCache? Compression { get; private init; }
+
+    /// <summary>The chip the last session connected to (for the report of a run on several boards).</summary>
+    public Connection? Connected { get; private set; }
+
+    /// <summary>Where a session got to: the port used, the chip and how many times it resumed.</summary>
+    internal sealed record Connection(string Port, string Chip, string ChipName, int Resumes);
+
+    /// <summary>
+    /// The same command line on one board: its own port, output and cancellation, the other settings as resolved here.
+    /// <paramref name="compression"/> is shared by the boards of one run, so each payload is compressed once.
+    /// </summary>
+    public CliContext ForBoard(string port, Output output, CancellationToken cancellationToken, CompressionCache? compression = null) =>
+        new(Parse, Globals, Command, output, Host, cancellationToken)
+        {
+            _settings = Settings with { Port = port },
+            Compression = compression,
+        };
+
     public T? Value<T>(Option<T> option) => Parse.GetValue(option);
     public T? Value<T>(Argument<T> argument) => Parse.GetValue(argument);
 
@@ -68,7 +88,8 @@ internal sealed class CliContext
         var env = EsptoolEnvironment.Read(Host.GetEnvironmentVariable);
         var defaults = GlobalSettings.Defaults;
 
-        var port = Value(Globals.Port) ?? env.Port;
+        // Several ports never get here: they run the command once per board (MultiBoard).
+        var port = Value(Globals.Port) is [var only] ? only : env.Port;
         var baudText = Value(Globals.Baud) ?? env.Baud;
         int baud = baudText is null ? defaults.Baud : Numbers.ParseInt(baudText, "baud rate", 300, 20_000_000);
         var chip = GlobalSettings.CheckChip(Value(Globals.Chip) ?? env.Chip ?? defaults.Chip);
@@ -136,6 +157,7 @@ internal sealed class CliContext
         return await ResumableRun.RunAsync(ResumableRun.ConnectorFor(options, resume, Host.ListPorts), async (session, attempt, _) =>
         {
             string port = session.Options.Port;
+            Connected = new Connection(port, session.Chip.Key, session.Chip.Name, attempt.Number - 1);
             Output.Completed.Add($"{(attempt.IsResume ? "reconnected" : "connected")} to {session.Chip.Name} on {port}");
             var result = await body(session, attempt).ConfigureAwait(false);
             var envelope = new JsonObject

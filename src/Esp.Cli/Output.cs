@@ -23,6 +23,8 @@ internal sealed class Output
     private readonly TextWriter _err;
     private readonly IAnsiConsole? _console;
     private readonly object _gate = new();
+    /// <summary>Starts every line of one board's output when several boards share the streams ("[COM3] ").</summary>
+    private readonly string _prefix = "";
 
     public Output(TextWriter stdout, TextWriter stderr, bool json, bool terminal, bool color, int? width, TimeSpan? progressInterval = null)
     {
@@ -44,6 +46,22 @@ internal sealed class Output
             if (width is { } w) _console.Profile.Width = w;
         }
     }
+
+    /// <summary>
+    /// The output of one board among several: every line starts with <paramref name="board"/> in brackets, lines of all
+    /// boards share one lock (none is torn by another), and progress comes as lines, never bars.
+    /// </summary>
+    private Output(Output shared, string board)
+    {
+        _out = shared._out;
+        _err = shared._err;
+        _gate = shared._gate;
+        _prefix = $"[{board}] ";
+        Json = shared.Json;
+        ProgressInterval = shared.ProgressInterval;
+    }
+
+    public Output ForBoard(string board) => new(this, board);
 
     public bool Json { get; }
     public bool Terminal { get; }
@@ -71,7 +89,7 @@ internal sealed class Output
         lock (_gate)
         {
             if (Color && _console is not null) _console.MarkupLine(markup);
-            else _out.WriteLine(Spectre.Console.Markup.Remove(markup));
+            else _out.WriteLine(_prefix + Spectre.Console.Markup.Remove(markup));
         }
     }
 
@@ -79,7 +97,7 @@ internal sealed class Output
     public void Line(string text = "")
     {
         if (Json) return;
-        lock (_gate) _out.WriteLine(text);
+        lock (_gate) _out.WriteLine(_prefix + text);
     }
 
     /// <summary>A status line from the engine ("Connecting…", "Chip is ESP32"); for people only.</summary>
@@ -88,7 +106,7 @@ internal sealed class Output
     /// <summary>A warning: on stderr, so it never mixes with JSON.</summary>
     public void Warning(string text)
     {
-        lock (_gate) _err.WriteLine($"warning: {text}");
+        lock (_gate) _err.WriteLine($"{_prefix}warning: {text}");
     }
 
     /// <summary>
@@ -98,7 +116,7 @@ internal sealed class Output
     public void Aside(string text)
     {
         if (Json) return;
-        lock (_gate) _err.WriteLine(text);
+        lock (_gate) _err.WriteLine(_prefix + text);
     }
 
     /// <summary>Standard output itself, for a stream of text that is not lines of ours (the monitor's chip output).</summary>
@@ -106,21 +124,21 @@ internal sealed class Output
 
     public void Trace(string text)
     {
-        lock (_gate) _err.WriteLine(text);
+        lock (_gate) _err.WriteLine(_prefix + text);
     }
 
     public void Error(string codeText, string message, string help)
     {
         lock (_gate)
         {
-            _err.WriteLine($"error {codeText}: {message}");
-            if (!string.IsNullOrWhiteSpace(help)) _err.WriteLine(help);
+            _err.WriteLine($"{_prefix}error {codeText}: {message}");
+            if (!string.IsNullOrWhiteSpace(help)) _err.WriteLine(_prefix + help);
         }
     }
 
     public void ErrorLine(string text)
     {
-        lock (_gate) _err.WriteLine(text);
+        lock (_gate) _err.WriteLine(_prefix + text);
     }
 
     public void WriteJson(JsonNode node)

@@ -62,6 +62,9 @@ public static class Program
                 return UsageError(output, app, null, argv.Length == 0 ? "No command was given." : "No command was given.", argv);
 
             var ctx = new CliContext(parse, app.Globals, command, output, host, cancellationToken);
+            var boards = MultiBoard.Boards(ctx);
+            if (boards is { Count: > 1 }) return await MultiBoard.RunAsync(ctx, boards).ConfigureAwait(false);
+            if (boards is [var board]) ctx = ctx.ForBoard(board.Port, output, cancellationToken);
             var payload = await command.Run(ctx).ConfigureAwait(false);
             if (json)
             {
@@ -88,16 +91,9 @@ public static class Program
             int code = ExitCodeFor(ex);
             return Fail(output, command, ex, code, usage: code == ExitCodes.Usage ? command?.UsageLine : null, payload: null);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            var wrapped = new EspException(EspErrorCode.Internal, ex.Message, "Check the file or device and its permissions.");
-            return Fail(output, command, wrapped, ExitCodes.Failed, usage: null, payload: null);
-        }
         catch (Exception ex)
         {
-            var wrapped = new EspException(EspErrorCode.Internal, $"{ex.GetType().Name}: {ex.Message}",
-                "This is a bug in dotnet esp; run again with --trace and report the output.");
-            return Fail(output, command, wrapped, ExitCodes.Failed, usage: null, payload: null);
+            return Fail(output, command, AsEspException(ex), ExitCodes.Failed, usage: null, payload: null);
         }
         finally
         {
@@ -111,10 +107,19 @@ public static class Program
         : (int)ex.Code is >= 1000 and < 2000 ? ExitCodes.Usage
         : ExitCodes.Failed;
 
-    private static bool IsCancellation(Exception ex, CancellationToken ct) =>
+    internal static bool IsCancellation(Exception ex, CancellationToken ct) =>
         ex is OperationCanceledException && ct.IsCancellationRequested
         || ex is EspException { Code: EspErrorCode.Cancelled }
         || ex.InnerException is OperationCanceledException && ct.IsCancellationRequested;
+
+    /// <summary>An exception that is not one of ours, as a coded error (a file or device problem, or a bug).</summary>
+    internal static EspException AsEspException(Exception ex) => ex switch
+    {
+        EspException esp => esp,
+        IOException or UnauthorizedAccessException => new EspException(EspErrorCode.Internal, ex.Message, "Check the file or device and its permissions."),
+        _ => new EspException(EspErrorCode.Internal, $"{ex.GetType().Name}: {ex.Message}",
+            "This is a bug in dotnet esp; run again with --trace and report the output."),
+    };
 
     /// <summary>The most telling parse error: an unknown word beats "no command given".</summary>
     private static string PickError(ParseResult parse) =>

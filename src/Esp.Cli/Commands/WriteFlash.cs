@@ -53,7 +53,7 @@ internal static class WriteFlash
                     throw UsageException.Invalid("--skip-unchanged and --no-verify exclude each other: skipping relies on the chip's MD5.");
                 bool? comp = ctx.Value(compress) ? true : ctx.Value(noCompress) ? false : null;
                 var header = FileComposition.Header(ctx.Value(flashMode), ctx.Value(flashFreq), ctx.Value(flashSize));
-                var writeOptions = new FlashWriteOptions { Compress = comp, Verify = !ctx.Value(noVerify) };
+                var writeOptions = new FlashWriteOptions { Compress = comp, Verify = !ctx.Value(noVerify), SharedCompression = ctx.Compression };
                 var guardOptions = new GuardOptions { Force = ctx.Value(force), ChipRevisionRange = ctx.Value(chipRev) };
                 if (guardOptions.ChipRevisionRange is { Length: > 0 } range)
                 {
@@ -148,7 +148,7 @@ internal static class WriteFlash
             ctx.Output.Line($"Comparing {f.Name} at 0x{f.Address:x8} with the chip...");
         var sw = Stopwatch.StartNew();
         var r = await ctx.Output.WithProgressAsync(images.Count == 1 ? images[0].Name : "files",
-            p => Deployer.DeployAsync(session, images, new DeployOptions { Compress = compress }, p, ctx.CancellationToken)).ConfigureAwait(false);
+            p => Deployer.DeployAsync(session, images, new DeployOptions { Compress = compress, SharedCompression = ctx.Compression }, p, ctx.CancellationToken)).ConfigureAwait(false);
         var results = new List<JsonObject>();
         foreach (var (f, image) in images.Zip(r.Images))
         {
