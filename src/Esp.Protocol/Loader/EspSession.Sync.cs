@@ -29,7 +29,8 @@ public sealed partial class EspSession
                 {
                     // Every other try shifts the delimiter phase: a stub left by a session cut mid-frame is in step again.
                     if (i % 2 == 1) await Link.SendDelimiterAsync(ct).ConfigureAwait(false);
-                    return await SyncAsync(ct).ConfigureAwait(false);
+                    bool stub = await SyncAsync(ct).ConfigureAwait(false);
+                    return i == 0 ? stub : await ConfirmInStepAsync(stub, ct).ConfigureAwait(false);
                 }
                 catch (EspException ex) when (ex.Code is EspErrorCode.Timeout or EspErrorCode.ProtocolViolation
                     || ex is EspCommandException { Opcode: (byte)Opcode.Sync })
@@ -54,6 +55,35 @@ public sealed partial class EspSession
 
     [GeneratedRegex(@"boot:0x([0-9a-fA-F]+)")]
     private static partial Regex BootModeRegex();
+
+    /// <summary>
+    /// After a sync that needed more than one try: the reply may have answered an earlier try, sent before the last
+    /// delimiter shift put a toggling decoder out of step again (a slow link or a busy host delays replies past the
+    /// sync timeout). Only the answer to a request of another opcode, sent now, proves the phase (late SYNC replies are
+    /// skipped by their opcode); without one, shift once more and ask again. A refusal is an answer too.
+    /// </summary>
+    private async Task<bool> ConfirmInStepAsync(bool stub, CancellationToken ct)
+    {
+        var probe = LoaderCommands.ReadReg(ProtocolConstants.ChipDetectMagicRegister);
+        var wait = Max(Timeouts.Command, LinkAllowance(60));
+        for (int i = 0; ; i++)
+        {
+            await Link.SendAsync(probe.ToPacket(), ct).ConfigureAwait(false);
+            try
+            {
+                await Commands.ReadReplyAsync(probe.Op, wait, probe.ReplyDataLength, ct).ConfigureAwait(false);
+                return stub;
+            }
+            catch (EspCommandException)
+            {
+                return stub;
+            }
+            catch (EspException ex) when (i == 0 && ex.Code == EspErrorCode.Timeout)
+            {
+                await Link.SendDelimiterAsync(ct).ConfigureAwait(false);
+            }
+        }
+    }
 
     /// <summary>
     /// One SYNC: the first reply within the sync timeout, then the other seven (fewer are tolerated). True when the
