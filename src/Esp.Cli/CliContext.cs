@@ -35,8 +35,11 @@ internal sealed class CliContext
     /// <summary>The chip the last session connected to (for the report of a run on several boards).</summary>
     public Connection? Connected { get; private set; }
 
-    /// <summary>Where a session got to: the port used, the chip and how many times it resumed.</summary>
-    internal sealed record Connection(string Port, string Chip, string ChipName, int Resumes);
+    /// <summary>Where a session got to: the port used, the chip, its factory MAC (one board of several) and how many times it resumed.</summary>
+    internal sealed record Connection(string Port, string Chip, string ChipName, int Resumes, string? Mac = null);
+
+    /// <summary>This context is one board of several: its report names the board's MAC, so every session reads it.</summary>
+    private bool OneOfSeveral { get; init; }
 
     /// <summary>
     /// The same command line on one board: its own port, output and cancellation, the other settings as resolved here.
@@ -47,6 +50,7 @@ internal sealed class CliContext
         {
             _settings = Settings with { Port = port },
             Compression = compression,
+            OneOfSeveral = true,
         };
 
     public T? Value<T>(Option<T> option) => Parse.GetValue(option);
@@ -157,7 +161,10 @@ internal sealed class CliContext
         return await ResumableRun.RunAsync(ResumableRun.ConnectorFor(options, resume, Host.ListPorts), async (session, attempt, _) =>
         {
             string port = session.Options.Port;
-            Connected = new Connection(port, session.Chip.Key, session.Chip.Name, attempt.Number - 1);
+            string? mac = Connected?.Mac;
+            if (OneOfSeveral && mac is null && !session.SecureDownloadMode)
+                mac = await ChipInfo.ReadMacAsync(session, CancellationToken).ConfigureAwait(false);
+            Connected = new Connection(port, session.Chip.Key, session.Chip.Name, attempt.Number - 1, mac);
             Output.Completed.Add($"{(attempt.IsResume ? "reconnected" : "connected")} to {session.Chip.Name} on {port}");
             var result = await body(session, attempt).ConfigureAwait(false);
             var envelope = new JsonObject

@@ -60,7 +60,7 @@ internal static class MultiBoardReport
             return new Row(run.Board.Port,
                 Text(p, "chip") ?? connected?.Chip,
                 Text(p, "chipName") ?? connected?.ChipName,
-                Text(p, "mac"),
+                Text(p, "mac") ?? connected?.Mac,
                 run.Outcome,
                 BytesWritten(p),
                 p?["resumes"]?.GetValue<int>() ?? connected?.Resumes ?? 0,

@@ -46,6 +46,8 @@ public class MultiBoardTests : IDisposable
         Assert.Equal([_esp32.Port, _esp32c3.Port], boards.Select(b => b.GetProperty("port").GetString()));
         Assert.Equal(["esp32", "esp32c3"], boards.Select(b => b.GetProperty("chip").GetString()));
         Assert.Equal(["ESP32", "ESP32-C3"], boards.Select(b => b.GetProperty("chipName").GetString()));
+        // Every board is named by its factory MAC, whatever the command reads.
+        Assert.Equal(["24:0a:c4:00:00:01", "58:cf:79:00:00:02"], boards.Select(b => b.GetProperty("mac").GetString()));
         foreach (var b in boards)
         {
             Assert.Equal("succeeded", b.GetProperty("outcome").GetString());
@@ -94,7 +96,7 @@ public class MultiBoardTests : IDisposable
         Ok(text);
         Assert.Contains($"[{_esp32.Port}] app.bin at 0x00010000: unchanged (the chip's MD5 matches), nothing written.", text.Stdout);
         Assert.Contains($"[{_esp32c3.Port}] app.bin at 0x00010000: unchanged (the chip's MD5 matches), nothing written.", text.Stdout);
-        Assert.Matches(@$"(?m)^{Regex(_esp32c3.Port)}\s+ESP32-C3\s+-\s+ok\s+0\s+0\s+\d+\.\d s\s*$", text.Stdout);
+        Assert.Matches(@$"(?m)^{Regex(_esp32c3.Port)}\s+ESP32-C3\s+58:cf:79:00:00:02\s+ok\s+0\s+0\s+\d+\.\d s\s*$", text.Stdout);
         Assert.Equal(app, _esp32c3.Flash()[0x10000..(0x10000 + app.Length)]);
     }
 
