@@ -35,7 +35,7 @@ internal static class BoardTable
             r.Value is { } w ? (w.Verified ? "yes" : "no") : "-",
             r.Resumes.ToString(CultureInfo.InvariantCulture),
             $"{r.Elapsed.TotalSeconds:0.00} s",
-            r.Error is { } e && r.Outcome == BoardOutcome.Failed ? $"{e.CodeText} {e.Message}" : "",
+            r.Error is { } e && r.Outcome is BoardOutcome.Failed or BoardOutcome.Cancelled ? $"{e.CodeText} {e.Message}" : "",
         }).ToList();
         var widths = header.Select((h, i) => rows.Select(row => row[i].Length).Prepend(h.Length).Max()).ToArray();
         string Row(string[] cells) => "  " + string.Join("  ", cells.Select((c, i) => i == cells.Length - 1 ? c : c.PadRight(widths[i]))).TrimEnd();

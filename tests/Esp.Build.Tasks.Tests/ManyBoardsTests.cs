@@ -183,6 +183,27 @@ public sealed class ManyBoardsTests : IDisposable
     }
 
     [Fact]
+    public async System.Threading.Tasks.Task CancellingStopsEveryBoardAndReportsWhereEachStopped()
+    {
+        var engine = new FakeBuildEngine();
+        // Links throttled to 115200 Bd: 96 KiB of random data takes seconds, so the cancel comes mid-way.
+        var deploy = Deploy(engine, $"{Sim("esp32", "a.bin")}&baud-throttle=1;{Sim("esp32c3", "b.bin")}&baud-throttle=1");
+        deploy.Baud = "115200";
+        deploy.MaxParallel = 1;
+
+        var run = System.Threading.Tasks.Task.Run(deploy.Execute);
+        await System.Threading.Tasks.Task.Delay(1500);
+        deploy.Cancel();
+
+        Assert.False(await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(["Cancelled", "NotStarted"], deploy.BoardResults.Select(i => i.GetMetadata("Outcome")));
+        Assert.Equal("ESP9001", engine.SingleErrorCode);
+        Assert.Contains("0 succeeded, 0 failed, 2 cancelled or not started", engine.Log);
+        Assert.Matches(@"sim:esp32 \(a\.bin\).*cancelled.*ESP9001", engine.Log); // the table says where the cancelled board stopped
+        Assert.False(File.Exists(State("b.bin")));
+    }
+
+    [Fact]
     public void TheSamePortTwiceAndATaskForOneBoardAreClearErrors()
     {
         var engine = new FakeBuildEngine();
