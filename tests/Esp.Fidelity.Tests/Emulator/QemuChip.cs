@@ -69,7 +69,11 @@ public sealed partial class QemuChip : IAsyncDisposable
             await File.WriteAllBytesAsync(qemu.FlashPath, image);
             System.IO.Directory.CreateDirectory(qemu._run);
             var (code, output) = await qemu.ScriptAsync(TimeSpan.FromSeconds(30), "start", chip, qemu.QemuPort.ToString(), qemu.FlashPath);
-            if (code == 0) await PrioritiseAsync(output);
+            if (code == 0)
+            {
+                ReapWithThisProcess(output);
+                await PrioritiseAsync(output);
+            }
             if (code == 0 && pty)
             {
                 qemu.PtyDevice = PtyPath().Match(output) is { Success: true } m ? m.Value
@@ -117,6 +121,32 @@ public sealed partial class QemuChip : IAsyncDisposable
 
     [GeneratedRegex(@"\(pid (\d+)\)")]
     private static partial Regex QemuPid();
+
+    /// <summary>
+    /// esp-qemu starts the emulator in the background, so a test host that is killed (a cancelled CI job) would leave
+    /// it running, at the raised priority, slowing everything after it. A small watcher ends it when this process goes.
+    /// </summary>
+    private static void ReapWithThisProcess(string startOutput)
+    {
+        if (QemuPid().Match(startOutput) is not { Success: true } m || !OperatingSystem.IsLinux()) return;
+        string qemu = m.Groups[1].Value, host = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var watch = new ProcessStartInfo("sh")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        watch.ArgumentList.Add("-c");
+        watch.ArgumentList.Add($"while kill -0 {host} 2>/dev/null && kill -0 {qemu} 2>/dev/null; do sleep 1; done; kill {qemu} 2>/dev/null");
+        try
+        {
+            Process.Start(watch)?.Dispose();
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // No shell: the emulator is stopped by Dispose only.
+        }
+    }
 
     /// <summary>
     /// Runs <paramref name="test"/> on a fresh emulator; reruns it on another fresh one (at most <paramref name="attempts"/>
