@@ -29,7 +29,7 @@ internal sealed record GlobalSettings
     public EsptoolConfig Config { get; init; } = EsptoolConfig.Empty;
 
     /// <summary>esptool spells choices with underscores (v4) or hyphens (v5); both mean the same.</summary>
-    public static string NormalizeChoice(string value) => value.Trim().Replace('_', '-').ToLowerInvariant();
+    public static string NormalizeChoice(string value) => ConnectOptions.Mode(value);
 
     public static string CheckChoice(string value, string[] allowed, string option)
     {

@@ -15,7 +15,7 @@ internal static class RunCommand
         Run = ctx => ctx.WithSessionAsync(async session =>
         {
             bool left = await AppRunner.RunAsync(session, ctx.CancellationToken).ConfigureAwait(false);
-            bool hardReset = session.Options.After.Replace('_', '-').Equals("hard-reset", StringComparison.OrdinalIgnoreCase);
+            bool hardReset = session.Options.AfterMode == "hard-reset";
             if (left) ctx.Output.Line("The ROM loader runs the application from flash.");
             else if (!hardReset)
                 ctx.Output.Warning("the flasher stub stays in its loader on run: the application starts only with --after hard-reset, or run with --no-stub.");

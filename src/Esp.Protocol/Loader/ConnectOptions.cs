@@ -20,6 +20,15 @@ public sealed record ConnectOptions
     /// <summary><c>hard-reset</c>, <c>soft-reset</c>, <c>no-reset</c>, <c>no-reset-stub</c>.</summary>
     public string After { get; init; } = "hard-reset";
 
+    /// <summary><see cref="Before"/> in one spelling: esptool v4's underscores and any case mean the same.</summary>
+    public string BeforeMode => Mode(Before);
+
+    /// <summary><see cref="After"/> in one spelling (<c>hard_reset</c> → <c>hard-reset</c>).</summary>
+    public string AfterMode => Mode(After);
+
+    /// <summary>A reset mode as the engine compares it: trimmed, lower case, hyphens.</summary>
+    public static string Mode(string value) => value.Trim().Replace('_', '-').ToLowerInvariant();
+
     /// <summary>
     /// An esptool-format stub JSON to upload instead of the shipped stub for the chip (<see cref="Stubs.FlasherStubs"/>).
     /// </summary>

@@ -104,7 +104,7 @@ public sealed partial class EspSession : IAsyncDisposable
 
     private async Task ConnectCoreAsync(CancellationToken ct)
     {
-        var before = Options.Before.Replace('_', '-').ToLowerInvariant();
+        var before = Options.BeforeMode;
         ChipDefinition? requested = Options.Chip.Equals("auto", StringComparison.OrdinalIgnoreCase) ? null : ChipDatabase.Get(Options.Chip);
 
         // Without a sync the caller says what runs: a stub left by an earlier session, unless --no-stub.
@@ -164,7 +164,7 @@ public sealed partial class EspSession : IAsyncDisposable
     {
         if (_finished) return;
         _finished = true;
-        var after = Options.After.Replace('_', '-').ToLowerInvariant();
+        var after = Options.AfterMode;
         if (after != "hard-reset" && _loaderLeft)
         {
             Log("The loader has left for the application; nothing more to do.");

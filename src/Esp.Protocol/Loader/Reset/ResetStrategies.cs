@@ -16,7 +16,7 @@ public static class ResetStrategies
     /// <exception cref="EspException">InvalidArgument for an unknown mode.</exception>
     public static string NormalizeBefore(string? before)
     {
-        var mode = string.IsNullOrWhiteSpace(before) ? "default-reset" : before.Trim().Replace('_', '-').ToLowerInvariant();
+        var mode = string.IsNullOrWhiteSpace(before) ? "default-reset" : ConnectOptions.Mode(before);
         if (!BeforeModes.Contains(mode))
             throw new EspException(EspErrorCode.InvalidArgument,
                 $"Unknown reset mode '{before}'.", $"Use one of: {string.Join(", ", BeforeModes)}.");
