@@ -313,6 +313,58 @@ public class RecoveryRegressionTests
         Assert.Equal(EspErrorCode.StubNotRunning, ex.Code);
         Assert.True(ResumableRun.IsRetryable(ex));
     }
+
+    // Loaded CI run, campaign run 91 (write_flash at an address inside a sector, ESP32-S3 ROM, bit flips): "flash changed
+    // outside the image". READ_FLASH_SLOW's data carries no checksum; a flipped bit in the bytes read before the start
+    // was written back with the image. Those bytes are now checked against the chip's MD5 of the range.
+    [Fact]
+    public async Task ADamagedRomReadIsCaughtAndTheSectorHeadIsNotWrittenBackWrong()
+    {
+        var old = Pattern(0x1000, 11);
+        await using var rig = await SimRig.OpenAsync("esp32s3", stub: false, options: new SimRigOptions
+        {
+            After = "no-reset",
+            Timeouts = Esp.FaultCampaign.CampaignOptions.FastTimeouts,
+            Link = link => new TamperingTransport(link, frame => frame, TamperingTransport.FlipBitInReplyTo(0x0E)),
+        });
+        rig.Chip.Flash.Load(0x20000, old);
+
+        var image = Pattern(0x800, 12);
+
+        // The bytes before the start are read first; damaged on the way, the write stops before erasing anything.
+        var damaged = await Assert.ThrowsAsync<EspException>(() => FlashWriter.WriteAsync(rig.Session, 0x20458, image));
+        Assert.Equal(EspErrorCode.ProtocolViolation, damaged.Code);
+        Assert.Contains("damaged on the way", damaged.Message);
+        Assert.Equal(old, rig.Chip.Flash.Read(0x20000, old.Length));
+
+        // Undamaged, the write keeps the bytes before it.
+        Assert.True((await FlashWriter.WriteAsync(rig.Session, 0x20458, image)).Verified);
+        Assert.Equal(old[..0x458], rig.Chip.Flash.Read(0x20000, 0x458));
+        Assert.Equal(image, rig.Chip.Flash.Read(0x20458, image.Length));
+    }
+
+    // Loaded CI run (Build.Tasks progress test, ESP32 ROM): the ROM refuses GET_SECURITY_INFO (unknown to it) under
+    // another opcode and may repeat the refusal; one repeat came after the drain, just before the answer to the
+    // READ_REG that detects the chip, and was read as "does not support ReadReg" (ESP3003), failing the connect.
+    [Fact]
+    public async Task ALateRefusalIsNotTakenForTheAnswerToAReadReg()
+    {
+        InjectingTransport? injecting = null;
+        await using var rig = await SimRig.OpenAsync("esp32", stub: false, options: new SimRigOptions
+        {
+            After = "no-reset",
+            Timeouts = Esp.FaultCampaign.CampaignOptions.FastTimeouts,
+            Link = link => injecting = new InjectingTransport(new TamperingTransport(link, frame =>
+            {
+                if (frame.Length > 2 && frame[0] == 0xC0 && frame[1] == 0x00 && frame[2] == 0x14) injecting!.Arm();
+                return frame;
+            }), 0x0A, [0xC0, 0x01, 0x14, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x05, 0x00, 0x00, 0xC0]),
+        });
+
+        Assert.True(injecting!.Injected); // a refusal under GET_SECURITY_INFO's opcode came just before the READ_REG's answer
+        Assert.Equal("esp32", rig.Session.Chip.Key);
+        Assert.Equal(rig.Chip.Flash.Read(0x1000, 0x40), await FlashReader.ReadAsync(rig.Session, 0x1000, 0x40));
+    }
 }
 
 /// <summary>Campaign runs that once went wrong, replayed from their seeds.</summary>
@@ -347,4 +399,5 @@ public class FuzzRegressionTests
         Assert.Equal(Esp.Protocol.Errors.EspErrorCode.InvalidElf, ex.Code);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"{sw.Elapsed}");
     }
+
 }

@@ -66,7 +66,7 @@ public sealed partial class EspSession
     {
         var probe = LoaderCommands.ReadReg(ProtocolConstants.ChipDetectMagicRegister);
         var wait = Max(Timeouts.Command, LinkAllowance(60));
-        for (int i = 0; ; i++)
+        for (bool shifted = false; ;)
         {
             await Link.SendAsync(probe.ToPacket(), ct).ConfigureAwait(false);
             try
@@ -78,8 +78,9 @@ public sealed partial class EspSession
             {
                 return stub;
             }
-            catch (EspException ex) when (i == 0 && ex.Code == EspErrorCode.Timeout)
+            catch (EspException ex) when (!shifted && ex.Code == EspErrorCode.Timeout)
             {
+                shifted = true;
                 await Link.SendDelimiterAsync(ct).ConfigureAwait(false);
             }
         }
@@ -108,6 +109,26 @@ public sealed partial class EspSession
             }
         }
         return allZero;
+    }
+
+    /// <summary>
+    /// The chip-detect word. The ESP32 and ESP8266 ROMs refuse GET_SECURITY_INFO under another opcode and may repeat the
+    /// refusal; one that arrives after the drain would pass for a refusal of this READ_REG. Those ROMs know READ_REG
+    /// (only Secure Download Mode refuses it, and there GET_SECURITY_INFO answered), so it is asked again.
+    /// </summary>
+    private async Task<uint> ReadMagicAsync(CancellationToken ct)
+    {
+        for (int i = 0; ; i++)
+        {
+            try
+            {
+                return await ReadRegAsync(ProtocolConstants.ChipDetectMagicRegister, ct).ConfigureAwait(false);
+            }
+            catch (EspException ex) when (ex.Code == EspErrorCode.UnsupportedCommand && Security is null && i < 2)
+            {
+                await Link.DrainAsync(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Time for <paramref name="bytes"/> to cross the link at the current baud, with a margin.</summary>
@@ -141,7 +162,7 @@ public sealed partial class EspSession
         {
             try
             {
-                uint magic = await ReadRegAsync(ProtocolConstants.ChipDetectMagicRegister, ct).ConfigureAwait(false);
+                uint magic = await ReadMagicAsync(ct).ConfigureAwait(false);
                 detected = ChipDatabase.ByMagic(magic);
                 if (detected is null && requested is null)
                     throw new EspException(EspErrorCode.UnknownChip,

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Esp.Protocol.Errors;
 using Esp.Protocol.Loader;
 
@@ -22,5 +23,23 @@ public static class FlashReader
         FlashRange.Check(session, address, (uint)length);
         if (length == 0) return [];
         return await session.Loader.ReadFlashAsync(session, address, length, progress, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// As <see cref="ReadAsync"/>, for bytes that will be written back (those before an unaligned start, which erasing
+    /// the sector would lose): the ROM's READ_FLASH_SLOW data carries no checksum, so the chip's MD5 of the range must
+    /// match what arrived (the stub's read ends with its own MD5). A mismatch is ESP2009: the link damaged the data.
+    /// </summary>
+    public static async Task<byte[]> ReadCheckedAsync(EspSession session, uint address, int length, CancellationToken ct = default)
+    {
+        var data = await ReadAsync(session, address, length, null, ct).ConfigureAwait(false);
+        if (length > 0 && session.Loader.Kind == LoaderKind.RomLoader && FlashMd5.IsAvailable(session)
+            && await FlashMd5.ComputeAsync(session, address, (uint)length, ct).ConfigureAwait(false) != Convert.ToHexStringLower(MD5.HashData(data)))
+        {
+            throw new EspException(EspErrorCode.ProtocolViolation,
+                $"The flash data read from 0x{address:X8} was damaged on the way (its MD5 does not match the chip's).",
+                "The link corrupts data; check the cable, lower the baud rate, and try again.");
+        }
+        return data;
     }
 }

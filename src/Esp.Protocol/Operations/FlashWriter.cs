@@ -115,7 +115,7 @@ public static class FlashWriter
         if (headLength == 0) return (address, []);
         uint start = address - (uint)headLength;
         if (options.PreserveSectorHead && FlashReader.IsAvailable(session))
-            return (start, await FlashReader.ReadAsync(session, start, headLength, null, ct).ConfigureAwait(false));
+            return (start, await FlashReader.ReadCheckedAsync(session, start, headLength, ct).ConfigureAwait(false));
         if (session.Loader.WritesFromAnyAddress) return (address, []);
         var erased = new byte[headLength];
         erased.AsSpan().Fill(0xFF);

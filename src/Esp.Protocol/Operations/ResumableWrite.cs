@@ -48,7 +48,7 @@ public sealed class ResumableWrite(DeployImage image, FlashWriteOptions? options
         int length = (int)(image.Address % ProtocolConstants.FlashSectorSize);
         if (length == 0) return [];
         if (_options.PreserveSectorHead && FlashReader.IsAvailable(session))
-            return await FlashReader.ReadAsync(session, image.Address - (uint)length, length, null, ct).ConfigureAwait(false);
+            return await FlashReader.ReadCheckedAsync(session, image.Address - (uint)length, length, ct).ConfigureAwait(false);
         var erased = new byte[length];
         erased.AsSpan().Fill(0xFF);
         return erased;
