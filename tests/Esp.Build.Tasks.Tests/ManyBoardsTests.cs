@@ -219,6 +219,27 @@ public sealed class ManyBoardsTests : IDisposable
     }
 
     [Fact]
+    public void PortAllTakesEveryKnownEspBridge()
+    {
+        // Two CP2102N bridges and a port that is no ESP bridge (no USB id): "all" means the two.
+        var ports = new[]
+        {
+            new Esp.Protocol.Transport.SerialPortInfo(Sim("esp32", "a.bin"), 0x10C4, 0xEA60),
+            new Esp.Protocol.Transport.SerialPortInfo(Sim("esp32c3", "b.bin"), 0x10C4, 0xEA60),
+            new Esp.Protocol.Transport.SerialPortInfo("/dev/ttyS0"),
+        };
+        var engine = new FakeBuildEngine();
+        var deploy = Deploy(engine, "all");
+        deploy.ListPorts = () => ports;
+
+        Assert.True(deploy.Execute(), engine.Log);
+
+        Assert.Equal(["ESP32", "ESP32-C3"], deploy.BoardResults.Select(i => i.GetMetadata("Chip")));
+        Assert.Equal(_image, FlashOf("a.bin"));
+        Assert.Equal(_image, FlashOf("b.bin"));
+    }
+
+    [Fact]
     public void AListOfOnePortIsTheSingleBoardDeploy()
     {
         var engine = new FakeBuildEngine();
