@@ -106,6 +106,30 @@ public class RomLoaderTests
         });
     }
 
+    // A write that starts inside a sector keeps the bytes before it: the ROM reads them (READ_FLASH_SLOW), hashes the
+    // same unaligned range (SPI_FLASH_MD5) to prove they arrived undamaged, and they are written back with the image.
+    [Theory]
+    [InlineData("esp32")]
+    [InlineData("esp32c3")]
+    public async Task AWriteInsideASectorKeepsTheBytesBeforeIt(string chip)
+    {
+        var old = Random(0x1000, 2);
+        var flash = new byte[0x21000];
+        Array.Fill(flash, (byte)0xFF);
+        old.CopyTo(flash, 0x20000);
+        var data = Random(3000, 3);
+        await QemuChip.RunAsync(chip, flash, async qemu =>
+        {
+            await using (var session = await qemu.ConnectAsync(stub: false))
+            {
+                Assert.True((await FlashWriter.WriteAsync(session, 0x20458, data, new FlashWriteOptions { Compress = false })).Verified);
+            }
+            var after = await qemu.StopAndReadFlashAsync();
+            Assert.Equal(old[..0x458], after[0x20000..0x20458]);
+            Assert.Equal(data, after[0x20458..(0x20458 + data.Length)]);
+        });
+    }
+
     [Fact]
     public async Task CompressedWriteLandsOnTheEsp32C3Rom()
     {
