@@ -23,7 +23,9 @@ public partial class ProgressLineTests : IDisposable
     [Fact]
     public async Task WriteFlashPrintsALineAtLeastEveryTenPercent()
     {
-        var sim = new SimChip(_cli);
+        // A line has a speed once there is time to measure it over (50 ms); on a fast machine the unthrottled virtual
+        // chip could take less. 5 ms each way per exchange makes the write's ~25 block round trips last at least 0.25 s.
+        var sim = new SimChip(_cli, extra: "&latency-us=5000");
         _cli.WriteFile("app.bin", TestImages.Bytes(400 * 1024, 31));
         var r = await sim.RunAsync("write_flash", "0x10000", "app.bin");
         Assert.True(r.ExitCode == 0, r.ToString());
