@@ -62,22 +62,13 @@ internal static class MultiBoard
         using var compression = new CompressionCache();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ctx.CancellationToken);
         var runs = boards.Select(b => new BoardRun(b)).ToArray();
-        int next = -1;
-        // Workers take the boards in their listed order, so a limited run starts them as listed.
-        async Task WorkerAsync()
+        await ListedOrder.RunAsync(runs.Length, maxParallel, stop, async (i, token) =>
         {
-            for (int i; (i = Interlocked.Increment(ref next)) < runs.Length;)
-            {
-                if (stop.IsCancellationRequested) continue;
-                var run = runs[i];
-                await RunBoardAsync(ctx, run, compression, stop.Token).ConfigureAwait(false);
-                // A usage error is the same on every board: there is no point in going on.
-                if (run.Outcome == BoardOutcome.Failed && (stopOnFirstError || run.Error is UsageException))
-                    await stop.CancelAsync().ConfigureAwait(false);
-            }
-        }
-        int workers = maxParallel > 0 ? Math.Min(maxParallel, runs.Length) : runs.Length;
-        await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(WorkerAsync, CancellationToken.None))).ConfigureAwait(false);
+            var run = runs[i];
+            await RunBoardAsync(ctx, run, compression, token).ConfigureAwait(false);
+            // A usage error is the same on every board: there is no point in going on.
+            return run.Outcome == BoardOutcome.Failed && (stopOnFirstError || run.Error is UsageException);
+        }).ConfigureAwait(false);
 
         if (runs.Select(r => r.Error).OfType<UsageException>().FirstOrDefault() is { } usage) throw usage;
         return MultiBoardReport.Write(ctx, runs, compression.Builds);

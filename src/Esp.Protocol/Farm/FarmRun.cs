@@ -42,23 +42,11 @@ public static class FarmRun
         Board.CheckDistinct(boards);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var results = new BoardResult<T>[boards.Count];
-        int next = -1;
-        // Workers take the boards in their listed order, so a limited run starts them as listed.
-        async Task WorkerAsync()
+        await ListedOrder.RunAsync(boards.Count, options.MaxParallel, stop, async (i, token) =>
         {
-            for (int i; (i = Interlocked.Increment(ref next)) < boards.Count;)
-            {
-                if (stop.IsCancellationRequested)
-                {
-                    results[i] = new BoardResult<T>(boards[i], BoardOutcome.NotStarted, default, null, TimeSpan.Zero);
-                    continue;
-                }
-                results[i] = await RunBoardAsync(boards[i], i, connectOptions, work, options, listPorts, stop.Token).ConfigureAwait(false);
-                if (results[i].Outcome == BoardOutcome.Failed && options.StopOnFirstError) await stop.CancelAsync().ConfigureAwait(false);
-            }
-        }
-        int workers = options.MaxParallel > 0 ? Math.Min(options.MaxParallel, boards.Count) : boards.Count;
-        await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(WorkerAsync, CancellationToken.None))).ConfigureAwait(false);
+            results[i] = await RunBoardAsync(boards[i], i, connectOptions, work, options, listPorts, token).ConfigureAwait(false);
+            return results[i].Outcome == BoardOutcome.Failed && options.StopOnFirstError;
+        }, i => results[i] = new BoardResult<T>(boards[i], BoardOutcome.NotStarted, default, null, TimeSpan.Zero)).ConfigureAwait(false);
         return results;
     }
 
